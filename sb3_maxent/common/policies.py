@@ -1,0 +1,36 @@
+"""Policy classes shared by the on-policy algorithms."""
+
+from typing import Any
+
+from gymnasium import spaces
+from stable_baselines3.common.policies import ActorCriticCnnPolicy
+from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
+from stable_baselines3.common.type_aliases import Schedule
+
+from sb3_maxent.common.torch_layers import ImpalaCNN
+
+
+class ImpalaCnnPolicy(ActorCriticCnnPolicy):
+    """
+    Actor-critic policy on the IMPALA CNN (shared features for actor and critic, as in the Procgen
+    paper and seed 000). It is SB3's ``ActorCriticCnnPolicy`` with ``features_extractor_class=ImpalaCNN``,
+    so it works with SB3's ``PPO``/``A2C`` as well as with ``MaxEntPPO``::
+
+        PPO(ImpalaCnnPolicy, env)            # SB3 PPO
+        MaxEntPPO("ImpalaCnnPolicy", env)    # alias
+
+    All arguments are those of ``ActorCriticCnnPolicy``; only the features extractor default differs.
+    """
+
+    def __init__(
+        self,
+        observation_space: spaces.Space,
+        action_space: spaces.Space,
+        lr_schedule: Schedule,
+        *args: Any,
+        features_extractor_class: type[BaseFeaturesExtractor] = ImpalaCNN,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            observation_space, action_space, lr_schedule, *args, features_extractor_class=features_extractor_class, **kwargs
+        )
