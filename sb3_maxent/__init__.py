@@ -3,7 +3,7 @@
 import os
 
 from sb3_maxent.common.schedules import ExponentialSchedule
-from sb3_maxent.common.tabular import SoftValueSolution, soft_value_iteration
+from sb3_maxent.common.tabular import SoftValueSolution, TabularMDPEnv, soft_value_iteration
 from sb3_maxent.envs import register_envs
 from sb3_maxent.maxent_ppo import MaxEntPPO
 
@@ -20,6 +20,7 @@ __all__ = [
     "ExponentialSchedule",
     "MaxEntPPO",
     "SoftValueSolution",
+    "TabularMDPEnv",
     "__version__",
     "soft_value_iteration",
 ]

@@ -8,12 +8,15 @@ Boltzmann-optimal policy of a toy problem:
     V(s)    = alpha * log sum_a exp(Q(s, a) / alpha)               (soft maximum; hard max when alpha = 0)
     pi(a|s) = exp((Q(s, a) - V(s)) / alpha)                        (Boltzmann policy)
 
-Terminal states have V = 0 and are never left.
+Terminal states have V = 0 and are never left. ``TabularMDPEnv`` turns the same arrays into a Gymnasium
+environment, so that an agent can be trained on exactly the MDP that ``soft_value_iteration`` solves.
 """
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
+import gymnasium as gym
 import numpy as np
+from gymnasium import spaces
 
 
 class SoftValueSolution(NamedTuple):
@@ -122,3 +125,58 @@ def soft_value_iteration(
     q_values = rewards + gamma * transitions @ values
     q_values[terminal] = 0.0
     return SoftValueSolution(q_values, values, boltzmann_policy(q_values, ent_coef), iteration)
+
+
+class TabularMDPEnv(gym.Env):
+    """
+    A small MDP given as arrays, as a Gymnasium environment with one-hot observations.
+
+    The same arrays given to ``soft_value_iteration`` give its exact soft-optimal policy, which makes
+    this the ground-truth environment of the tests (a one-step bandit is the MDP with one state whose
+    actions all lead to a terminal state).
+
+    :param transitions: ``P[s, a, s']``, shape (n_states, n_actions, n_states)
+    :param rewards: ``R[s, a]``, shape (n_states, n_actions) (the reward of taking ``a`` in ``s``)
+    :param terminal_states: boolean mask (n_states,): reaching one of these ends the episode (``terminated``)
+    :param initial_state_distribution: probabilities of the start state (default: always state 0)
+    """
+
+    metadata: dict[str, Any] = {"render_modes": []}  # noqa: RUF012
+
+    def __init__(
+        self,
+        transitions: np.ndarray,
+        rewards: np.ndarray,
+        terminal_states: np.ndarray | None = None,
+        initial_state_distribution: np.ndarray | None = None,
+    ) -> None:
+        super().__init__()
+        self.transitions = np.asarray(transitions, dtype=np.float64)
+        self.rewards = np.asarray(rewards, dtype=np.float64)
+        n_states, n_actions, _ = self.transitions.shape
+        if self.rewards.shape != (n_states, n_actions):
+            raise ValueError(f"`rewards` must have shape {(n_states, n_actions)}, got {self.rewards.shape}")
+        self.terminal_states = (
+            np.zeros(n_states, dtype=bool) if terminal_states is None else np.asarray(terminal_states, dtype=bool)
+        )
+        if initial_state_distribution is None:
+            initial_state_distribution = np.eye(n_states)[0]
+        self.initial_state_distribution = np.asarray(initial_state_distribution, dtype=np.float64)
+        if self.initial_state_distribution.shape != (n_states,) or not np.isclose(self.initial_state_distribution.sum(), 1):
+            raise ValueError("`initial_state_distribution` must be a probability vector over the states")
+        if np.any(self.initial_state_distribution[self.terminal_states] > 0):
+            raise ValueError("The episode cannot start in a terminal state")
+        self.observation_space = spaces.Box(0.0, 1.0, shape=(n_states,), dtype=np.float32)
+        self.action_space = spaces.Discrete(n_actions)
+        self._eye = np.eye(n_states, dtype=np.float32)
+        self.state = 0
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict]:
+        super().reset(seed=seed)
+        self.state = int(self.np_random.choice(len(self.initial_state_distribution), p=self.initial_state_distribution))
+        return self._eye[self.state].copy(), {"state": self.state}
+
+    def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict]:
+        reward = float(self.rewards[self.state, action])
+        self.state = int(self.np_random.choice(len(self.terminal_states), p=self.transitions[self.state, action]))
+        return self._eye[self.state].copy(), reward, bool(self.terminal_states[self.state]), False, {"state": self.state}

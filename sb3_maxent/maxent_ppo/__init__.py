@@ -1,0 +1,3 @@
+from sb3_maxent.maxent_ppo.maxent_ppo import MaxEntPPO
+
+__all__ = ["MaxEntPPO"]

@@ -1,0 +1,384 @@
+from typing import Any, ClassVar, TypeVar
+
+import numpy as np
+import torch as th
+from gymnasium import spaces
+from stable_baselines3 import PPO
+from stable_baselines3.common.buffers import RolloutBuffer
+from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.policies import ActorCriticPolicy, BasePolicy
+from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedule
+from stable_baselines3.common.utils import FloatSchedule, explained_variance
+from stable_baselines3.common.vec_env import VecEnv
+from torch.nn import functional as F
+
+from sb3_maxent.maxent_ppo.buffers import SoftReturnDictRolloutBuffer, SoftReturnRolloutBuffer
+from sb3_maxent.maxent_ppo.policies import CnnPolicy, ImpalaCnnPolicy, MlpPolicy, MultiInputPolicy
+
+SelfMaxEntPPO = TypeVar("SelfMaxEntPPO", bound="MaxEntPPO")
+
+MAXENT_MODES = ("one_step", "soft_returns")
+
+
+class MaxEntPPO(PPO):
+    """
+    Maximum-entropy Proximal Policy Optimization (PPO-clip with the max-ent objective).
+
+    PPO optimizes the expected return and, optionally, adds an entropy *regularizer* to its loss
+    (``ent_coef``). MaxEntPPO optimizes the maximum-entropy objective
+    ``sum_t gamma^t E[r_t + beta * H(pi(.|s_t))]`` (``maxent_coef`` = beta), which also rewards
+    *reaching* states where the policy can stay random. Both terms are independent, so the four agents
+    of the paper are all expressible: no entropy (both 0), regularization only (``ent_coef``), max-ent
+    only (``maxent_coef``, the paper's choice) and both. With ``maxent_coef=0`` it is exactly SB3's PPO.
+
+    Paper (seed 000): "On-Policy Maximum Entropy Deep Reinforcement Learning" (one-step approximation,
+    Sec. 4). The exact mode follows Schulman et al. 2017, "Equivalence Between Policy Gradients and
+    Soft Q-Learning" (https://arxiv.org/abs/1704.06440).
+
+    Modes (``maxent_mode``):
+
+    - ``"one_step"`` (the paper's approximation, default):
+      ``A_t(beta) = A_t^GAE + beta * H(pi_theta(.|s_t))`` with the entropy evaluated with the *current*
+      parameters inside the clipped surrogate (its gradient flows through it), and the value target
+      ``R_t(beta) = R_t + beta * H`` (entropy detached). With ``normalize_advantage=True`` the GAE part
+      is normalized first and the bonus added afterwards (as in the paper's OpenAI-baselines code), so
+      beta is then measured in units of the advantages' standard deviation, not in reward units.
+    - ``"soft_returns"``: the exact max-ent return: every reward becomes
+      ``r_t - beta * log pi_old(a_t|s_t)`` before GAE (see ``SoftReturnRolloutBuffer``); the critic
+      learns soft values. beta is in reward units, whether or not advantages are normalized.
+
+    :param policy: The policy model to use (MlpPolicy, CnnPolicy, MultiInputPolicy, ImpalaCnnPolicy)
+    :param env: The environment to learn from (if registered in Gym, can be str)
+    :param learning_rate: The learning rate, it can be a function of the current progress remaining (from 1 to 0)
+    :param n_steps: The number of steps to run for each environment per update
+    :param batch_size: Minibatch size
+    :param n_epochs: Number of epoch when optimizing the surrogate loss
+    :param gamma: Discount factor
+    :param gae_lambda: Factor for trade-off of bias vs variance for Generalized Advantage Estimator
+    :param clip_range: Clipping parameter, it can be a function of the current progress remaining (from 1 to 0).
+    :param clip_range_vf: Clipping parameter for the value function (None: no clipping)
+    :param normalize_advantage: Whether to normalize or not the advantage (see the modes above for what it does to beta)
+    :param ent_coef: Entropy *regularization* coefficient of PPO's loss (unchanged meaning)
+    :param maxent_coef: Temperature beta >= 0 of the maximum-entropy objective, a float or a schedule
+        (callable of the progress remaining, from 1 to 0), e.g. ``ExponentialSchedule(0.3, 0.03)``.
+        The paper's tuned value on FruitBot is 0.3 (with ``ent_coef=0``).
+    :param maxent_mode: ``"one_step"`` (the paper's approximation) or ``"soft_returns"`` (exact soft returns)
+    :param vf_coef: Value function coefficient for the loss calculation
+    :param max_grad_norm: The maximum value for the gradient clipping
+    :param use_sde: Whether to use generalized State Dependent Exploration (gSDE)
+    :param sde_sample_freq: Sample a new noise matrix every n steps when using gSDE
+    :param rollout_buffer_class: Rollout buffer class to use. If ``None``, it will be automatically selected
+        (with ``maxent_mode="soft_returns"`` it must be a ``SoftReturnRolloutBuffer`` subclass).
+    :param rollout_buffer_kwargs: Keyword arguments to pass to the rollout buffer on creation
+    :param target_kl: Limit the KL divergence between updates (None: no limit)
+    :param stats_window_size: Window size for the rollout logging
+    :param tensorboard_log: the log location for tensorboard (if None, no logging)
+    :param policy_kwargs: additional arguments to be passed to the policy on creation
+    :param verbose: Verbosity level: 0 for no output, 1 for info messages, 2 for debug messages
+    :param seed: Seed for the pseudo random generators
+    :param device: Device (cpu, cuda, ...) on which the code should be run.
+    :param _init_setup_model: Whether or not to build the network at the creation of the instance
+    """
+
+    policy_aliases: ClassVar[dict[str, type[BasePolicy]]] = {
+        "MlpPolicy": MlpPolicy,
+        "CnnPolicy": CnnPolicy,
+        "MultiInputPolicy": MultiInputPolicy,
+        "ImpalaCnnPolicy": ImpalaCnnPolicy,
+    }
+    maxent_coef: Schedule
+
+    def __init__(
+        self,
+        policy: str | type[ActorCriticPolicy],
+        env: GymEnv | str,
+        learning_rate: float | Schedule = 3e-4,
+        n_steps: int = 2048,
+        batch_size: int = 64,
+        n_epochs: int = 10,
+        gamma: float = 0.99,
+        gae_lambda: float = 0.95,
+        clip_range: float | Schedule = 0.2,
+        clip_range_vf: float | Schedule | None = None,
+        normalize_advantage: bool = True,
+        ent_coef: float = 0.0,
+        maxent_coef: float | Schedule = 0.3,
+        maxent_mode: str = "one_step",
+        vf_coef: float = 0.5,
+        max_grad_norm: float = 0.5,
+        use_sde: bool = False,
+        sde_sample_freq: int = -1,
+        rollout_buffer_class: type[RolloutBuffer] | None = None,
+        rollout_buffer_kwargs: dict[str, Any] | None = None,
+        target_kl: float | None = None,
+        stats_window_size: int = 100,
+        tensorboard_log: str | None = None,
+        policy_kwargs: dict[str, Any] | None = None,
+        verbose: int = 0,
+        seed: int | None = None,
+        device: th.device | str = "auto",
+        _init_setup_model: bool = True,
+    ):
+        if maxent_mode not in MAXENT_MODES:
+            raise ValueError(f"Unknown maxent_mode {maxent_mode!r}: expected one of {MAXENT_MODES}")
+        _check_maxent_coef(maxent_coef)
+        if maxent_mode == "soft_returns" and rollout_buffer_class is not None:
+            if not issubclass(rollout_buffer_class, SoftReturnRolloutBuffer):
+                raise ValueError(
+                    f"maxent_mode='soft_returns' adds the entropy bonus to the rewards inside the rollout buffer, so "
+                    f"rollout_buffer_class must subclass SoftReturnRolloutBuffer (got {rollout_buffer_class.__name__})"
+                )
+        self.maxent_coef = maxent_coef  # type: ignore[assignment]
+        self.maxent_mode = maxent_mode
+        super().__init__(
+            policy,
+            env,
+            learning_rate=learning_rate,
+            n_steps=n_steps,
+            batch_size=batch_size,
+            n_epochs=n_epochs,
+            gamma=gamma,
+            gae_lambda=gae_lambda,
+            clip_range=clip_range,
+            clip_range_vf=clip_range_vf,
+            normalize_advantage=normalize_advantage,
+            ent_coef=ent_coef,
+            vf_coef=vf_coef,
+            max_grad_norm=max_grad_norm,
+            use_sde=use_sde,
+            sde_sample_freq=sde_sample_freq,
+            rollout_buffer_class=rollout_buffer_class,
+            rollout_buffer_kwargs=rollout_buffer_kwargs,
+            target_kl=target_kl,
+            stats_window_size=stats_window_size,
+            tensorboard_log=tensorboard_log,
+            policy_kwargs=policy_kwargs,
+            verbose=verbose,
+            seed=seed,
+            device=device,
+            _init_setup_model=False,
+        )
+        if _init_setup_model:
+            self._setup_model()
+
+    def _setup_model(self) -> None:
+        if self.maxent_mode == "soft_returns" and self.rollout_buffer_class is None:
+            if isinstance(self.observation_space, spaces.Dict):
+                self.rollout_buffer_class = SoftReturnDictRolloutBuffer
+            else:
+                self.rollout_buffer_class = SoftReturnRolloutBuffer
+        super()._setup_model()
+        self.maxent_coef = FloatSchedule(self.maxent_coef)
+
+    def _current_maxent_coef(self) -> float:
+        maxent_coef = self.maxent_coef(self._current_progress_remaining)
+        if not maxent_coef >= 0.0:  # also catches NaN
+            raise ValueError(f"The maxent_coef schedule returned {maxent_coef} at progress {self._current_progress_remaining}")
+        return maxent_coef
+
+    def collect_rollouts(
+        self,
+        env: VecEnv,
+        callback: BaseCallback,
+        rollout_buffer: RolloutBuffer,
+        n_rollout_steps: int,
+    ) -> bool:
+        if isinstance(rollout_buffer, SoftReturnRolloutBuffer):
+            # beta for the soft rewards of this rollout (applied when the buffer computes GAE)
+            rollout_buffer.maxent_coef = self._current_maxent_coef() if self.maxent_mode == "soft_returns" else 0.0
+        return super().collect_rollouts(env, callback, rollout_buffer, n_rollout_steps)
+
+    def train(self) -> None:
+        """
+        Update policy using the currently gathered rollout buffer.
+
+        This is SB3's ``PPO.train`` with the one-step max-ent advantage of seed 000 (Sec. 4) added to
+        the clipped surrogate; the operations are otherwise the same, in the same order, so that
+        ``maxent_coef=0`` reproduces PPO exactly.
+        """
+        # Switch to train mode (this affects batch norm / dropout)
+        self.policy.set_training_mode(True)
+        # Update optimizer learning rate
+        self._update_learning_rate(self.policy.optimizer)
+        # Compute current clip range
+        clip_range = self.clip_range(self._current_progress_remaining)  # type: ignore[operator]
+        # Optional: clip range for the value function
+        if self.clip_range_vf is not None:
+            clip_range_vf = self.clip_range_vf(self._current_progress_remaining)  # type: ignore[operator]
+        maxent_coef = self._current_maxent_coef()
+        one_step_bonus = self.maxent_mode == "one_step" and maxent_coef > 0.0
+
+        # Statistics are kept as tensors and read once at the end (no host sync per minibatch)
+        entropies, pg_losses, value_losses, clip_fractions, task_signals = [], [], [], [], []
+        approx_kl_divs: list[th.Tensor] = []
+
+        continue_training = True
+        # train for n_epochs epochs
+        for epoch in range(self.n_epochs):
+            approx_kl_divs = []
+            # Do a complete pass on the rollout buffer
+            for rollout_data in self.rollout_buffer.get(self.batch_size):
+                actions = rollout_data.actions
+                if isinstance(self.action_space, spaces.Discrete):
+                    # Convert discrete action from float to long
+                    actions = rollout_data.actions.long().flatten()
+
+                values, log_prob, entropy = self.policy.evaluate_actions(rollout_data.observations, actions)
+                values = values.flatten()
+                if entropy is None:
+                    # Approximate entropy when no analytical form (as SB3's PPO does)
+                    entropy = -log_prob
+                # Normalize advantage
+                advantages = rollout_data.advantages
+                # Normalization does not make sense if mini batchsize == 1, see GH issue #325
+                if self.normalize_advantage and len(advantages) > 1:
+                    advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
+                returns = rollout_data.returns
+                if one_step_bonus:
+                    task_signals.append(advantages.abs().mean().detach())
+                    # Seed 000, Sec. 4: A_t(beta) = [r_t + beta H(pi_theta(.|s_t)) + gamma V(s_t+1) - V(s_t)]
+                    #   + gamma lambda A_t+1(0) = A_t^GAE + beta H(pi_theta(.|s_t)), H with the current theta
+                    # so that its gradient flows through the clipped surrogate.
+                    advantages = advantages + maxent_coef * entropy
+                    # R_t(beta) = A_t(beta) + V_old(s_t), with the entropy part detached
+                    returns = returns + maxent_coef * entropy.detach()
+
+                # ratio between old and new policy, should be one at the first iteration
+                ratio = th.exp(log_prob - rollout_data.old_log_prob)
+
+                # clipped surrogate loss
+                policy_loss_1 = advantages * ratio
+                policy_loss_2 = advantages * th.clamp(ratio, 1 - clip_range, 1 + clip_range)
+                policy_loss = -th.min(policy_loss_1, policy_loss_2).mean()
+
+                # Logging
+                pg_losses.append(policy_loss.detach())
+                clip_fractions.append(th.mean((th.abs(ratio - 1) > clip_range).float()).detach())
+
+                if self.clip_range_vf is None:
+                    # No clipping
+                    values_pred = values
+                else:
+                    # Clip the difference between old and new value
+                    # NOTE: this depends on the reward scaling
+                    values_pred = rollout_data.old_values + th.clamp(
+                        values - rollout_data.old_values, -clip_range_vf, clip_range_vf
+                    )
+                # Value loss using the TD(gae_lambda) target
+                value_loss = F.mse_loss(returns, values_pred)
+                value_losses.append(value_loss.detach())
+
+                # Entropy loss favor exploration (PPO's regularizer, independent of the max-ent objective)
+                entropy_loss = -th.mean(entropy)
+                entropies.append(-entropy_loss.detach())
+
+                loss = policy_loss + self.ent_coef * entropy_loss + self.vf_coef * value_loss
+
+                # Calculate approximate form of reverse KL Divergence for early stopping
+                # see issue #417: https://github.com/DLR-RM/stable-baselines3/issues/417
+                with th.no_grad():
+                    log_ratio = log_prob - rollout_data.old_log_prob
+                    approx_kl_div = th.mean((th.exp(log_ratio) - 1) - log_ratio)
+                    approx_kl_divs.append(approx_kl_div)
+
+                if self.target_kl is not None and approx_kl_div.item() > 1.5 * self.target_kl:
+                    continue_training = False
+                    if self.verbose >= 1:
+                        print(f"Early stopping at step {epoch} due to reaching max kl: {approx_kl_div.item():.2f}")
+                    break
+
+                # Optimization step
+                self.policy.optimizer.zero_grad()
+                loss.backward()
+                # Clip grad norm
+                th.nn.utils.clip_grad_norm_(self.policy.parameters(), self.max_grad_norm)
+                self.policy.optimizer.step()
+
+            self._n_updates += 1
+            if not continue_training:
+                break
+
+        if not pg_losses:  # early stop on the very first minibatch: nothing was trained
+            pg_losses, value_losses, entropies, clip_fractions = [th.zeros(())], [th.zeros(())], [th.zeros(())], [th.zeros(())]
+        mean_entropy, mean_pg_loss, mean_value_loss, mean_clip_fraction = (
+            th.stack(stat).mean().item() for stat in (entropies, pg_losses, value_losses, clip_fractions)
+        )
+        if not np.isfinite(mean_pg_loss + mean_value_loss + mean_entropy):
+            raise RuntimeError(
+                f"MaxEntPPO: non-finite loss (policy loss {mean_pg_loss}, value loss {mean_value_loss}, "
+                f"entropy {mean_entropy}) at timestep {self.num_timesteps}. Check the rewards and observations for "
+                "NaN/inf, or lower the learning rate or maxent_coef."
+            )
+        explained_var = explained_variance(self.rollout_buffer.values.flatten(), self.rollout_buffer.returns.flatten())
+
+        # Logs
+        self.logger.record("train/entropy_loss", -mean_entropy)
+        self.logger.record("train/entropy", mean_entropy)
+        self.logger.record("train/maxent_coef", maxent_coef)
+        self._record_maxent_share(maxent_coef, mean_entropy, task_signals)
+        self.logger.record("train/policy_gradient_loss", mean_pg_loss)
+        self.logger.record("train/value_loss", mean_value_loss)
+        if approx_kl_divs:
+            self.logger.record("train/approx_kl", th.stack(approx_kl_divs).mean().item())
+        self.logger.record("train/clip_fraction", mean_clip_fraction)
+        self.logger.record("train/loss", loss.item())
+        self.logger.record("train/explained_variance", explained_var)
+        if hasattr(self.policy, "log_std"):
+            self.logger.record("train/std", th.exp(self.policy.log_std).mean().item())
+
+        self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
+        self.logger.record("train/clip_range", clip_range)
+        if self.clip_range_vf is not None:
+            self.logger.record("train/clip_range_vf", clip_range_vf)
+
+    def _record_maxent_share(self, maxent_coef: float, mean_entropy: float, task_signals: list[th.Tensor]) -> None:
+        """
+        Log the mean entropy bonus per step (``train/maxent_bonus``) and its share of the training signal
+        (``train/maxent_share`` = |bonus| / (|bonus| + |task part|), 0 without max-ent term, 1 when
+        the entropy term is all the agent optimizes). The task part is the mean absolute reward of the
+        rollout in ``soft_returns`` mode (where the bonus is added to the rewards), and the mean
+        absolute advantage as used in the loss (after normalization, if any) in ``one_step`` mode
+        (where the bonus is added to the advantages).
+        """
+        if self.maxent_mode == "soft_returns" and isinstance(self.rollout_buffer, SoftReturnRolloutBuffer):
+            bonus = float(np.mean(self.rollout_buffer.entropy_bonuses))
+            task = float(np.mean(np.abs(self.rollout_buffer.rewards - self.rollout_buffer.entropy_bonuses)))
+        else:
+            bonus = maxent_coef * mean_entropy
+            task = th.stack(task_signals).mean().item() if task_signals else 0.0
+        self.logger.record("train/maxent_bonus", bonus)
+        self.logger.record("train/maxent_share", abs(bonus) / (abs(bonus) + task) if bonus != 0.0 else 0.0)
+
+    def learn(
+        self: SelfMaxEntPPO,
+        total_timesteps: int,
+        callback: MaybeCallback = None,
+        log_interval: int = 1,
+        tb_log_name: str = "MaxEntPPO",
+        reset_num_timesteps: bool = True,
+        progress_bar: bool = False,
+    ) -> SelfMaxEntPPO:
+        return super().learn(
+            total_timesteps=total_timesteps,
+            callback=callback,
+            log_interval=log_interval,
+            tb_log_name=tb_log_name,
+            reset_num_timesteps=reset_num_timesteps,
+            progress_bar=progress_bar,
+        )
+
+
+def _check_maxent_coef(maxent_coef: float | Schedule) -> None:
+    """Raise a clear error at construction for a negative (or non-numeric) temperature or schedule."""
+    if callable(maxent_coef):
+        # Check the schedule where SB3 will evaluate it: over the whole progress range
+        probes = {p: maxent_coef(p) for p in np.linspace(1.0, 0.0, 11)}
+        bad = {p: v for p, v in probes.items() if not (isinstance(v, (int, float, np.floating)) and v >= 0)}
+        if bad:
+            progress, value = next(iter(bad.items()))
+            raise ValueError(
+                f"maxent_coef schedule must return a number >= 0 for every progress in [0, 1], "
+                f"got {value!r} at progress_remaining={progress:.1f}"
+            )
+    elif not isinstance(maxent_coef, (int, float, np.floating)) or not maxent_coef >= 0:
+        raise ValueError(f"maxent_coef (the max-ent temperature beta) must be a float >= 0 or a schedule, got {maxent_coef!r}")
