@@ -40,9 +40,10 @@ class MaxEntPPO(PPO):
     - ``"one_step"`` (the paper's approximation, default):
       ``A_t(beta) = A_t^GAE + beta * H(pi_theta(.|s_t))`` with the entropy evaluated with the *current*
       parameters inside the clipped surrogate (its gradient flows through it), and the value target
-      ``R_t(beta) = R_t + beta * H`` (entropy detached). With ``normalize_advantage=True`` the GAE part
-      is normalized first and the bonus added afterwards (as in the paper's OpenAI-baselines code), so
-      beta is then measured in units of the advantages' standard deviation, not in reward units.
+      ``R_t(beta) = R_t + beta * H`` (entropy detached). With ``normalize_advantage=True`` the whole
+      ``A_t(beta)`` is shifted and scaled by the statistics of the GAE part, so beta stays in reward units
+      (adding the bonus *after* normalizing would measure beta in advantage standard deviations, which
+      shrink as the policy converges: on a bandit the policy then collapses to a deterministic one).
     - ``"soft_returns"``: the exact max-ent return: every reward becomes
       ``r_t - beta * log pi_old(a_t|s_t)`` before GAE (see ``SoftReturnRolloutBuffer``); the critic
       learns soft values. beta is in reward units, whether or not advantages are normalized.
@@ -57,7 +58,8 @@ class MaxEntPPO(PPO):
     :param gae_lambda: Factor for trade-off of bias vs variance for Generalized Advantage Estimator
     :param clip_range: Clipping parameter, it can be a function of the current progress remaining (from 1 to 0).
     :param clip_range_vf: Clipping parameter for the value function (None: no clipping)
-    :param normalize_advantage: Whether to normalize or not the advantage (see the modes above for what it does to beta)
+    :param normalize_advantage: Whether to normalize or not the advantage. It only rescales the training signal
+        of each minibatch: beta is in reward units in both modes (see above)
     :param ent_coef: Entropy *regularization* coefficient of PPO's loss (unchanged meaning)
     :param maxent_coef: Temperature beta >= 0 of the maximum-entropy objective, a float or a schedule
         (callable of the progress remaining, from 1 to 0), e.g. ``ExponentialSchedule(0.3, 0.03)``.
@@ -230,16 +232,19 @@ class MaxEntPPO(PPO):
                     entropy = -log_prob
                 # Normalize advantage
                 advantages = rollout_data.advantages
+                advantage_scale = 1.0
                 # Normalization does not make sense if mini batchsize == 1, see GH issue #325
                 if self.normalize_advantage and len(advantages) > 1:
-                    advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
+                    advantage_scale = advantages.std() + 1e-8
+                    advantages = (advantages - advantages.mean()) / advantage_scale
                 returns = rollout_data.returns
                 if one_step_bonus:
                     task_signals.append(advantages.abs().mean().detach())
                     # Seed 000, Sec. 4: A_t(beta) = [r_t + beta H(pi_theta(.|s_t)) + gamma V(s_t+1) - V(s_t)]
                     #   + gamma lambda A_t+1(0) = A_t^GAE + beta H(pi_theta(.|s_t)), H with the current theta
-                    # so that its gradient flows through the clipped surrogate.
-                    advantages = advantages + maxent_coef * entropy
+                    # so that its gradient flows through the clipped surrogate. The bonus is scaled with the
+                    # GAE part when advantages are normalized, so beta stays in reward units.
+                    advantages = advantages + maxent_coef * entropy / advantage_scale
                     # R_t(beta) = A_t(beta) + V_old(s_t), with the entropy part detached
                     returns = returns + maxent_coef * entropy.detach()
 
@@ -273,6 +278,12 @@ class MaxEntPPO(PPO):
                 entropies.append(-entropy_loss.detach())
 
                 loss = policy_loss + self.ent_coef * entropy_loss + self.vf_coef * value_loss
+                if not th.isfinite(loss):  # (one host sync per minibatch; SB3's PPO has several)
+                    raise RuntimeError(
+                        f"MaxEntPPO: non-finite loss (policy loss {policy_loss.item()}, value loss {value_loss.item()}, "
+                        f"entropy {-entropy_loss.item()}) at timestep {self.num_timesteps}. Check the rewards and "
+                        "observations for NaN/inf, or lower the learning rate or maxent_coef."
+                    )
 
                 # Calculate approximate form of reverse KL Divergence for early stopping
                 # see issue #417: https://github.com/DLR-RM/stable-baselines3/issues/417
@@ -303,12 +314,6 @@ class MaxEntPPO(PPO):
         mean_entropy, mean_pg_loss, mean_value_loss, mean_clip_fraction = (
             th.stack(stat).mean().item() for stat in (entropies, pg_losses, value_losses, clip_fractions)
         )
-        if not np.isfinite(mean_pg_loss + mean_value_loss + mean_entropy):
-            raise RuntimeError(
-                f"MaxEntPPO: non-finite loss (policy loss {mean_pg_loss}, value loss {mean_value_loss}, "
-                f"entropy {mean_entropy}) at timestep {self.num_timesteps}. Check the rewards and observations for "
-                "NaN/inf, or lower the learning rate or maxent_coef."
-            )
         explained_var = explained_variance(self.rollout_buffer.values.flatten(), self.rollout_buffer.returns.flatten())
 
         # Logs

@@ -1,0 +1,351 @@
+"""MaxEntPPO: exact reduction to PPO, closed-form max-ent optima, spaces, policies, errors, logging."""
+
+import numpy as np
+import pytest
+import torch as th
+from stable_baselines3 import PPO
+from stable_baselines3.common.env_util import make_vec_env
+from stable_baselines3.common.envs import (
+    FakeImageEnv,
+    IdentityEnv,
+    IdentityEnvBox,
+    IdentityEnvMultiBinary,
+    IdentityEnvMultiDiscrete,
+    SimpleMultiObsEnv,
+)
+from stable_baselines3.common.logger import configure
+from stable_baselines3.common.utils import LinearSchedule
+
+from sb3_maxent import ExponentialSchedule, MaxEntPPO, TabularMDPEnv, soft_value_iteration
+from sb3_maxent.common.policies import ImpalaCnnPolicy
+from sb3_maxent.common.tabular import boltzmann_policy
+from sb3_maxent.maxent_ppo.buffers import SoftReturnRolloutBuffer
+
+MODES = ["one_step", "soft_returns"]
+
+
+def params_equal(model_a, model_b) -> bool:
+    state_a, state_b = model_a.policy.state_dict(), model_b.policy.state_dict()
+    return state_a.keys() == state_b.keys() and all(th.equal(state_a[k], state_b[k]) for k in state_a)
+
+
+# ---------------------------------------------------------------------------------------------
+# maxent_coef = 0 (and ent_coef = 0) is exactly SB3's PPO
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("env_id", ["CartPole-v1", "Pendulum-v1"])
+@pytest.mark.parametrize("ent_coef", [0.0, 0.01])
+def test_zero_temperature_is_exactly_ppo(mode, env_id, ent_coef):
+    kwargs = dict(n_steps=64, batch_size=32, n_epochs=2, ent_coef=ent_coef, seed=3, policy_kwargs=dict(net_arch=[16]))
+    ppo = PPO("MlpPolicy", env_id, **kwargs).learn(256)
+    maxent = MaxEntPPO("MlpPolicy", env_id, maxent_coef=0.0, maxent_mode=mode, **kwargs).learn(256)
+    assert params_equal(ppo, maxent)
+    # and the optimizer went through exactly the same steps
+    assert ppo.policy.optimizer.state_dict()["state"][0]["step"] == maxent.policy.optimizer.state_dict()["state"][0]["step"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_seeded_runs_are_deterministic(mode):
+    kwargs = dict(maxent_coef=0.3, maxent_mode=mode, n_steps=64, batch_size=32, n_epochs=2, seed=7)
+    model_a = MaxEntPPO("MlpPolicy", "CartPole-v1", **kwargs).learn(256)
+    model_b = MaxEntPPO("MlpPolicy", "CartPole-v1", **kwargs).learn(256)
+    assert params_equal(model_a, model_b)
+    # a positive temperature does change the update
+    model_c = MaxEntPPO("MlpPolicy", "CartPole-v1", **{**kwargs, "maxent_coef": 0.0}).learn(256)
+    assert not params_equal(model_a, model_c)
+
+
+# ---------------------------------------------------------------------------------------------
+# Closed-form max-ent optima
+# ---------------------------------------------------------------------------------------------
+def train_tabular(transitions, rewards, terminal, n_timesteps, **kwargs) -> MaxEntPPO:
+    """Train on a tabular MDP with a linear (= tabular on one-hot inputs) actor and critic.
+
+    The learning rate anneals to 0 so the final policy settles at the fixed point of the update.
+    """
+    env = make_vec_env(
+        TabularMDPEnv, n_envs=16, seed=0, env_kwargs=dict(transitions=transitions, rewards=rewards, terminal_states=terminal)
+    )
+    kwargs = {
+        "n_steps": 16,
+        "batch_size": 128,
+        "n_epochs": 4,
+        "gamma": 1.0,
+        "learning_rate": LinearSchedule(2e-2, 0.0, 1.0),
+        "policy_kwargs": dict(net_arch=[]),
+        "seed": 0,
+        **kwargs,
+    }
+    return MaxEntPPO("MlpPolicy", env, **kwargs).learn(n_timesteps)
+
+
+def action_probabilities(model: MaxEntPPO, n_states: int) -> np.ndarray:
+    """pi(.|s) of the first ``n_states`` states (one-hot observations)."""
+    observations = th.eye(model.observation_space.shape[0])[:n_states]
+    with th.no_grad():
+        return model.policy.get_distribution(observations).distribution.probs.numpy()
+
+
+BANDIT_REWARDS = np.array([1.0, 0.5, 0.0, -0.5])
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("normalize_advantage", [False, True])
+def test_bandit_reaches_boltzmann_policy(mode, normalize_advantage):
+    """One-step bandit: the max-ent optimum is pi(a) ∝ exp(r(a) / beta), beta in reward units."""
+    beta = 0.5
+    transitions = np.zeros((2, 4, 2))
+    transitions[:, :, 1] = 1.0
+    rewards = np.stack([BANDIT_REWARDS, np.zeros(4)])
+    model = train_tabular(
+        transitions,
+        rewards,
+        [False, True],
+        30_000,
+        maxent_coef=beta,
+        maxent_mode=mode,
+        normalize_advantage=normalize_advantage,
+    )
+    expected = np.exp(BANDIT_REWARDS / beta) / np.exp(BANDIT_REWARDS / beta).sum()
+    np.testing.assert_allclose(action_probabilities(model, 2)[0], expected, atol=0.025)
+
+
+# Two-branch MDP: from the start state, actions 0-1 lead to state A where only action 0 is safe
+# (the others cost BAD_REWARD), actions 2-3 lead to state B where every action is as good.
+# Both branches have the same best (hard) return 0; only the max-ent objective prefers B.
+BAD_REWARD = -6.0
+BRANCH_TRANSITIONS = np.zeros((4, 4, 4))
+BRANCH_TRANSITIONS[0, :2, 1] = 1.0
+BRANCH_TRANSITIONS[0, 2:, 2] = 1.0
+BRANCH_TRANSITIONS[1:, :, 3] = 1.0
+BRANCH_REWARDS = np.zeros((4, 4))
+BRANCH_REWARDS[1, 1:] = BAD_REWARD
+BRANCH_TERMINAL = np.array([False, False, False, True])
+TEMPERATURE = 1.0
+
+
+def branch_b_probability(first_step_q: np.ndarray, temperature: float) -> float:
+    return float(boltzmann_policy(first_step_q, temperature)[2:].sum())
+
+
+@pytest.fixture(scope="module")
+def exact_branch_solution():
+    return soft_value_iteration(BRANCH_TRANSITIONS, BRANCH_REWARDS, 1.0, TEMPERATURE, BRANCH_TERMINAL)
+
+
+@pytest.mark.parametrize(
+    "mode, gae_lambda",
+    [("soft_returns", 0.95), ("one_step", 0.0)],
+)
+def test_maxent_prefers_the_high_entropy_branch(exact_branch_solution, mode, gae_lambda):
+    """The exact max-ent agents reach soft value iteration's policy in every state."""
+    model = train_tabular(
+        BRANCH_TRANSITIONS,
+        BRANCH_REWARDS,
+        BRANCH_TERMINAL,
+        50_000,
+        maxent_coef=TEMPERATURE,
+        maxent_mode=mode,
+        normalize_advantage=False,
+        gae_lambda=gae_lambda,
+    )
+    probs = action_probabilities(model, 3)
+    exact = exact_branch_solution.policy[:3]
+    assert exact[0, 2:].sum() == pytest.approx(0.7988, abs=1e-3)  # 4 / (4 + 1 + 3 exp(-6)), hand-computed
+    assert probs[0, 2:].sum() == pytest.approx(exact[0, 2:].sum(), abs=0.03)
+    np.testing.assert_allclose(probs, exact, atol=0.03)
+
+
+def test_one_step_mode_propagates_entropy_with_weight_one_minus_lambda(exact_branch_solution):
+    """What the paper's one-step approximation optimizes on the branch MDP.
+
+    Its critic learns R_t + beta H(s_t), so the start state's advantage sees the soft value of the next
+    state only through the bootstrapped part of GAE: Q_eff = (1 - lambda) V_soft(s') + lambda E[r(s')].
+    lambda = 0 gives the exact max-ent answer (previous test), lambda = 1 the regularized one.
+    """
+    gae_lambda = 0.95
+    exact = exact_branch_solution
+    expected_branch_reward = (exact.policy[1:3] * BRANCH_REWARDS[1:3]).sum(axis=1)  # E_pi*[r] in A and B
+    q_eff = np.repeat((1 - gae_lambda) * exact.values[1:3] + gae_lambda * expected_branch_reward, 2)
+    expected = branch_b_probability(q_eff, TEMPERATURE)
+    model = train_tabular(
+        BRANCH_TRANSITIONS,
+        BRANCH_REWARDS,
+        BRANCH_TERMINAL,
+        50_000,
+        maxent_coef=TEMPERATURE,
+        maxent_mode="one_step",
+        normalize_advantage=False,
+        gae_lambda=gae_lambda,
+    )
+    assert action_probabilities(model, 3)[0, 2:].sum() == pytest.approx(expected, abs=0.03)
+    assert expected < exact.policy[0, 2:].sum() - 0.2
+
+
+def test_entropy_regularization_does_not_prefer_the_high_entropy_branch(exact_branch_solution):
+    """PPO's entropy regularizer only acts at visited states: its fixed point uses hard values.
+
+    In A the regularized policy is Boltzmann over the rewards (as the max-ent one), but the start state
+    compares the branches by their expected reward only: pi(.|s0) ∝ exp(E[r(s')] / ent_coef).
+    """
+    exact = exact_branch_solution
+    expected_branch_reward = (exact.policy[1:3] * BRANCH_REWARDS[1:3]).sum(axis=1)
+    expected = branch_b_probability(np.repeat(expected_branch_reward, 2), TEMPERATURE)
+    model = train_tabular(
+        BRANCH_TRANSITIONS,
+        BRANCH_REWARDS,
+        BRANCH_TERMINAL,
+        50_000,
+        maxent_coef=0.0,
+        ent_coef=TEMPERATURE,
+        normalize_advantage=False,
+    )
+    probs = action_probabilities(model, 3)
+    assert probs[0, 2:].sum() == pytest.approx(expected, abs=0.03)
+    assert probs[0, 2:].sum() < exact.policy[0, 2:].sum() - 0.2
+    np.testing.assert_allclose(probs[1], exact.policy[1], atol=0.03)
+
+
+# ---------------------------------------------------------------------------------------------
+# Spaces and policies
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(
+    "env_class", [IdentityEnv, IdentityEnvMultiDiscrete, IdentityEnvMultiBinary, IdentityEnvBox], ids=lambda c: c.__name__
+)
+def test_action_spaces(mode, env_class):
+    env = env_class(dim=2) if env_class is not IdentityEnvBox else env_class(ep_length=10)
+    model = MaxEntPPO("MlpPolicy", env, maxent_mode=mode, n_steps=32, batch_size=16, n_epochs=1, seed=0)
+    model.learn(64)
+    assert model.logger.name_to_value["train/entropy"] != 0.0
+    assert model.logger.name_to_value["train/maxent_coef"] == pytest.approx(0.3)
+    assert 0.0 < model.logger.name_to_value["train/maxent_share"] <= 1.0
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("policy", ["CnnPolicy", "ImpalaCnnPolicy"])
+def test_image_policies(mode, policy):
+    env = FakeImageEnv(screen_height=40, screen_width=40, n_channels=3)
+    model = MaxEntPPO(policy, env, maxent_mode=mode, n_steps=16, batch_size=16, n_epochs=1, seed=0).learn(32)
+    if policy == "ImpalaCnnPolicy":
+        from sb3_maxent.common.torch_layers import ImpalaCNN
+
+        assert isinstance(model.policy.features_extractor, ImpalaCNN)
+        assert model.policy.features_extractor.features_dim == 256
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_multi_input_policy(mode):
+    env = SimpleMultiObsEnv(random_start=False)
+    model = MaxEntPPO("MultiInputPolicy", env, maxent_mode=mode, n_steps=32, batch_size=16, n_epochs=1, seed=0).learn(64)
+    if mode == "soft_returns":
+        assert isinstance(model.rollout_buffer, SoftReturnRolloutBuffer)
+
+
+def test_impala_policy_works_with_sb3_ppo():
+    env = FakeImageEnv(screen_height=64, screen_width=64, n_channels=3)
+    model = PPO(ImpalaCnnPolicy, env, n_steps=16, batch_size=16, n_epochs=1, seed=0).learn(16)
+    # depths 16/32/32 of the IMPALA paper: 64x64 -> 32 -> 16 -> 8, times 32 channels, then 256 units
+    assert model.policy.features_extractor.linear[0].in_features == 8 * 8 * 32
+    assert model.policy.features_extractor.linear[0].out_features == 256
+
+
+# ---------------------------------------------------------------------------------------------
+# Bad input
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(maxent_coef=-0.1), "maxent_coef"),
+        (dict(maxent_coef=float("nan")), "maxent_coef"),
+        (dict(maxent_coef="0.3"), "maxent_coef"),
+        (dict(maxent_coef=lambda progress: progress - 0.5), "progress_remaining=0.4"),
+        (dict(maxent_mode="exact"), "Unknown maxent_mode 'exact'"),
+        (dict(maxent_mode="soft_returns", rollout_buffer_class=PPO("MlpPolicy", "CartPole-v1").rollout_buffer_class), "SoftReturn"),
+    ],
+)
+def test_bad_hyperparameters_raise_at_construction(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        MaxEntPPO("MlpPolicy", "CartPole-v1", **kwargs)
+
+
+def test_unsupported_observation_space_is_named():
+    with pytest.raises(ValueError, match="ImpalaCNN needs an image observation space"):
+        MaxEntPPO("ImpalaCnnPolicy", "CartPole-v1")
+
+
+def test_nan_rewards_are_caught_with_a_message():
+    import gymnasium as gym
+
+    class NaNReward(gym.Wrapper):
+        def step(self, action):
+            obs, _, terminated, truncated, info = self.env.step(action)
+            return obs, float("nan"), terminated, truncated, info
+
+    env = NaNReward(gym.make("CartPole-v1"))
+    model = MaxEntPPO("MlpPolicy", env, n_steps=32, batch_size=16, n_epochs=1)
+    with pytest.raises(RuntimeError, match="non-finite loss"):
+        model.learn(64)
+
+
+# ---------------------------------------------------------------------------------------------
+# Schedules, logging, save/load
+# ---------------------------------------------------------------------------------------------
+def test_exponential_schedule():
+    schedule = ExponentialSchedule(0.3, 0.003)
+    assert schedule(1.0) == pytest.approx(0.3)
+    assert schedule(0.5) == pytest.approx(0.03)
+    assert schedule(0.0) == pytest.approx(0.003)
+    assert ExponentialSchedule(1.0, 0.1, end_fraction=0.5)(0.25) == pytest.approx(0.1)
+    assert ExponentialSchedule.from_rate(1.0, np.log(2))(0.0) == pytest.approx(0.5)
+    with pytest.raises(ValueError):
+        ExponentialSchedule(0.0, 0.1)
+    with pytest.raises(ValueError):
+        ExponentialSchedule(1.0, 0.1, end_fraction=0.0)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_logged_temperature_follows_the_schedule(mode, tmp_path):
+    model = MaxEntPPO(
+        "MlpPolicy",
+        "CartPole-v1",
+        maxent_coef=ExponentialSchedule(1.0, 0.01),
+        maxent_mode=mode,
+        n_steps=64,
+        batch_size=64,
+        n_epochs=1,
+    )
+    model.set_logger(configure(str(tmp_path), ["csv"]))
+    model.learn(256)
+    import pandas as pd
+
+    log = pd.read_csv(tmp_path / "progress.csv")
+    # SB3 dumps a row after each rollout, before training on it: row k holds the train values of rollout k - 1
+    trained_timesteps = log["time/total_timesteps"].to_numpy()[:-1]
+    np.testing.assert_allclose(log["train/maxent_coef"].to_numpy()[1:], 0.01 ** (trained_timesteps / 256), rtol=1e-6)
+    assert {"train/entropy", "train/maxent_bonus", "train/maxent_share"} <= set(log.columns)
+    assert np.all(log["train/entropy"].to_numpy()[1:] > 0)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_save_load_round_trip(mode, tmp_path):
+    env = make_vec_env("CartPole-v1", n_envs=2, seed=0)
+    schedule = ExponentialSchedule(0.5, 0.05)
+    model = MaxEntPPO("MlpPolicy", env, maxent_coef=schedule, maxent_mode=mode, n_steps=32, batch_size=32, n_epochs=2, seed=0)
+    model.learn(128)
+    model.save(tmp_path / "model.zip")
+    loaded = MaxEntPPO.load(tmp_path / "model.zip", env=env)
+
+    assert params_equal(model, loaded)
+    opt_a, opt_b = model.policy.optimizer.state_dict(), loaded.policy.optimizer.state_dict()
+    for key in opt_a["state"]:
+        for name, value in opt_a["state"][key].items():
+            assert th.equal(value, opt_b["state"][key][name])
+    assert loaded.maxent_mode == mode
+    assert loaded.maxent_coef.value_schedule == schedule
+    assert loaded.maxent_coef(0.3) == model.maxent_coef(0.3)
+    assert type(loaded.rollout_buffer) is type(model.rollout_buffer)
+
+    observations = env.observation_space.sample()[None].repeat(4, axis=0)
+    np.testing.assert_array_equal(model.predict(observations, deterministic=True)[0], loaded.predict(observations, deterministic=True)[0])
+    loaded.learn(64, reset_num_timesteps=False)  # training continues after loading
