@@ -4,6 +4,7 @@ import os
 
 from sb3_maxent.common.schedules import ExponentialSchedule
 from sb3_maxent.common.tabular import SoftValueSolution, TabularMDPEnv, soft_value_iteration
+from sb3_maxent.dspg import DSPG
 from sb3_maxent.envs import register_envs
 from sb3_maxent.maxent_ppo import MaxEntPPO
 
@@ -17,6 +18,7 @@ with open(version_file) as file_handler:
 register_envs()
 
 __all__ = [
+    "DSPG",
     "ExponentialSchedule",
     "MaxEntPPO",
     "SoftValueSolution",
