@@ -7,6 +7,7 @@ from sb3_maxent.common.tabular import SoftValueSolution, TabularMDPEnv, soft_val
 from sb3_maxent.dspg import DSPG
 from sb3_maxent.envs import register_envs
 from sb3_maxent.maxent_ppo import MaxEntPPO
+from sb3_maxent.softql import SoftQL, compose_soft_q
 
 # Read version from file
 version_file = os.path.join(os.path.dirname(__file__), "version.txt")
@@ -21,8 +22,10 @@ __all__ = [
     "DSPG",
     "ExponentialSchedule",
     "MaxEntPPO",
+    "SoftQL",
     "SoftValueSolution",
     "TabularMDPEnv",
     "__version__",
+    "compose_soft_q",
     "soft_value_iteration",
 ]

@@ -1,0 +1,510 @@
+import math
+from typing import Any, ClassVar, TypeVar
+
+import numpy as np
+import torch as th
+from gymnasium import spaces
+from stable_baselines3.common.buffers import ReplayBuffer
+from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
+from stable_baselines3.common.policies import BasePolicy
+from stable_baselines3.common.preprocessing import get_action_dim
+from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, ReplayBufferSamples, Schedule
+from stable_baselines3.common.utils import get_parameters_by_name, polyak_update
+from torch.nn import functional as F
+
+from sb3_maxent.softql.policies import (
+    ContinuousCnnPolicy,
+    ContinuousImpalaCnnPolicy,
+    ContinuousMultiInputPolicy,
+    ContinuousSoftQLPolicy,
+    ContinuousSoftQNetwork,
+    DiscreteCnnPolicy,
+    DiscreteImpalaCnnPolicy,
+    DiscreteMultiInputPolicy,
+    DiscreteSoftQLPolicy,
+    SteinSampler,
+)
+from sb3_maxent.softql.svgd import squash_log_jacobian, stein_direction
+
+SelfSoftQL = TypeVar("SelfSoftQL", bound="SoftQL")
+
+
+def soft_value(q_values: th.Tensor, ent_coef: th.Tensor | float, dim: int = -1) -> th.Tensor:
+    """
+    Exact soft value of discrete actions, ``V(s) = alpha * logsumexp_a(Q(s, a) / alpha)`` (seed 001, soft Bellman
+    equation); the torch counterpart of ``sb3_maxent.common.tabular.soft_value``.
+
+    :param q_values: Q-values, actions along ``dim``
+    :param ent_coef: temperature alpha > 0
+    :param dim: dimension of the actions
+    """
+    return ent_coef * th.logsumexp(q_values / ent_coef, dim=dim)
+
+
+def importance_sampled_soft_value(q_values: th.Tensor, ent_coef: th.Tensor | float, action_dim: int) -> th.Tensor:
+    """
+    Soft value of continuous actions estimated by importance sampling (Haarnoja et al. 2017, Eq. 10) with ``M``
+    uniform proposals ``a_j ~ q = U([-1, 1]^action_dim)``:
+    ``V(s) = alpha * [logsumexp_j(Q(s, a_j) / alpha) - log M - log q(a_j)]``, ``log q = -action_dim * log 2``.
+
+    :param q_values: Q-values at the uniform samples, shape ``(batch_size, M)``
+    :param ent_coef: temperature alpha > 0
+    :param action_dim: dimension of the action space
+    """
+    n_samples = q_values.shape[-1]
+    return ent_coef * (th.logsumexp(q_values / ent_coef, dim=-1) - math.log(n_samples) + action_dim * math.log(2.0))
+
+
+class SoftQL(OffPolicyAlgorithm):
+    """
+    Soft Q-Learning (SoftQL): Q-learning for the maximum-entropy objective ``sum_t gamma^t E[r_t + alpha H(pi(.|s_t))]``
+    with the soft Bellman backup ``Q(s, a) = r + gamma E[V(s')]``, ``V(s) = alpha log ∫ exp(Q(s, a) / alpha) da`` and
+    the Boltzmann policy ``pi(a|s) ∝ exp(Q(s, a) / alpha)``.
+
+    - ``Discrete`` actions: ``V`` is exact (``alpha * logsumexp(Q_target(s', .) / alpha)``); the agent acts with
+      ``softmax(Q / alpha)`` and ``predict(deterministic=True)`` is greedy.
+    - ``Box`` actions: Haarnoja et al. 2017 (seed 001, Algorithm 1): ``V(s')`` by importance sampling with
+      ``n_value_particles`` uniform actions, and an amortized SVGD sampler ``a = tanh(f(s, xi))`` trained with the
+      Stein direction of ``n_kernel_particles`` particles per state.
+
+    Paper: https://arxiv.org/abs/1702.08165 (Reinforcement Learning with Deep Energy-Based Policies).
+    Reference code: https://github.com/haarnoja/softqlearning (its defaults are ours for ``Box`` actions: 2 x 128 ReLU,
+    Adam 3e-4, batch 128, buffer 1e6, hard target copy every 1000 gradient steps, 16 value and 16 kernel particles).
+    Its per-task ``reward_scale`` is ``1 / ent_coef`` here (Hopper 30, HalfCheetah 30, Walker2d 10, Ant 300).
+
+    :param policy: The policy model to use: ``"MlpPolicy"``, ``"CnnPolicy"``, ``"MultiInputPolicy"`` or
+        ``"ImpalaCnnPolicy"`` (resolved to the discrete or continuous policy from the action space), or a class
+        (``DiscreteSoftQLPolicy`` or ``ContinuousSoftQLPolicy`` and their subclasses)
+    :param env: The environment to learn from (if registered in Gym, can be str)
+    :param learning_rate: learning rate of Adam, for the Q-network and the sampler, it can be a function
+        of the current progress remaining (from 1 to 0)
+    :param buffer_size: size of the replay buffer
+    :param learning_starts: how many steps of the model to collect transitions for before learning starts
+        (with uniformly random actions)
+    :param batch_size: Minibatch size for each gradient update
+    :param tau: the soft update coefficient ("Polyak update", between 0 and 1), 1 for a hard copy
+    :param gamma: the discount factor
+    :param train_freq: Update the model every ``train_freq`` steps. Alternatively pass a tuple of frequency and unit
+        like ``(5, "step")`` or ``(2, "episode")``.
+    :param gradient_steps: How many gradient steps to do after each rollout (see ``train_freq``)
+        Set to ``-1`` means to do as many gradient steps as steps done in the environment during the rollout.
+    :param replay_buffer_class: Replay buffer class to use (for instance ``HerReplayBuffer``).
+        If ``None``, it will be automatically selected.
+    :param replay_buffer_kwargs: Keyword arguments to pass to the replay buffer on creation.
+    :param optimize_memory_usage: Enable a memory efficient variant of the replay buffer at a cost of more complexity.
+    :param n_steps: When n_step > 1, uses n-step return (with the NStepReplayBuffer) when updating the Q-value network.
+    :param ent_coef: the temperature alpha > 0 (the inverse of the reward scale of the paper). For ``Discrete``
+        actions it may be ``"auto"`` (or ``"auto_0.1"`` to start from 0.1) to learn it so that the mean exact entropy
+        of ``softmax(Q / alpha)`` on replayed states matches ``target_entropy``. ``"auto"`` is refused for ``Box``
+        actions: the SVGD sampler has no tractable density, so its entropy is unknown.
+    :param target_entropy: target entropy (nats) when learning ``ent_coef``, a float in ``(0, log n_actions)``, or
+        ``"auto"`` for ``0.5 * log(n_actions)``, half the entropy of the uniform policy
+    :param target_update_interval: update the target network every ``target_update_interval`` gradient steps
+    :param n_value_particles: number ``M`` of uniform action samples of the importance-sampled soft value (``Box``)
+    :param n_kernel_particles: number of sampler particles per state of the SVGD update (``Box``)
+    :param kernel_update_ratio: fraction of the kernel particles that are updated; the others (at least 2) are held
+        fixed as the empirical distribution of the Stein direction (``Box``)
+    :param max_grad_norm: clip the gradient norm of each network to this value (``None``: no clipping, the paper's
+        setting)
+    :param stats_window_size: Window size for the rollout logging, specifying the number of episodes to average
+        the reported success rate, mean episode length, and mean reward over
+    :param tensorboard_log: the log location for tensorboard (if None, no logging)
+    :param policy_kwargs: additional arguments to be passed to the policy on creation
+    :param verbose: Verbosity level: 0 for no output, 1 for info messages (such as device or wrappers used), 2 for
+        debug messages
+    :param seed: Seed for the pseudo random generators
+    :param device: Device (cpu, cuda, ...) on which the code should be run.
+        Setting it to auto, the code will be run on the GPU if possible.
+    :param _init_setup_model: Whether or not to build the network at the creation of the instance
+    """
+
+    policy_aliases: ClassVar[dict[str, type[BasePolicy]]] = {
+        "MlpPolicy": DiscreteSoftQLPolicy,
+        "CnnPolicy": DiscreteCnnPolicy,
+        "MultiInputPolicy": DiscreteMultiInputPolicy,
+        "ImpalaCnnPolicy": DiscreteImpalaCnnPolicy,
+    }
+    # The same aliases for Box action spaces
+    continuous_policy_aliases: ClassVar[dict[str, type[BasePolicy]]] = {
+        "MlpPolicy": ContinuousSoftQLPolicy,
+        "CnnPolicy": ContinuousCnnPolicy,
+        "MultiInputPolicy": ContinuousMultiInputPolicy,
+        "ImpalaCnnPolicy": ContinuousImpalaCnnPolicy,
+    }
+    policy: DiscreteSoftQLPolicy | ContinuousSoftQLPolicy
+    q_net: th.nn.Module
+    q_net_target: th.nn.Module
+    sampler: SteinSampler | None
+
+    def __init__(
+        self,
+        policy: str | type[DiscreteSoftQLPolicy] | type[ContinuousSoftQLPolicy],
+        env: GymEnv | str,
+        learning_rate: float | Schedule = 3e-4,
+        buffer_size: int = 1_000_000,  # 1e6
+        learning_starts: int = 100,
+        batch_size: int = 128,
+        tau: float = 1.0,
+        gamma: float = 0.99,
+        train_freq: int | tuple[int, str] = 1,
+        gradient_steps: int = 1,
+        replay_buffer_class: type[ReplayBuffer] | None = None,
+        replay_buffer_kwargs: dict[str, Any] | None = None,
+        optimize_memory_usage: bool = False,
+        n_steps: int = 1,
+        ent_coef: str | float = 1.0,
+        target_entropy: str | float = "auto",
+        target_update_interval: int = 1000,
+        n_value_particles: int = 16,
+        n_kernel_particles: int = 16,
+        kernel_update_ratio: float = 0.5,
+        max_grad_norm: float | None = None,
+        stats_window_size: int = 100,
+        tensorboard_log: str | None = None,
+        policy_kwargs: dict[str, Any] | None = None,
+        verbose: int = 0,
+        seed: int | None = None,
+        device: th.device | str = "auto",
+        _init_setup_model: bool = True,
+    ) -> None:
+        self._policy_alias = policy if isinstance(policy, str) else None
+        super().__init__(
+            policy,
+            env,
+            learning_rate,
+            buffer_size,
+            learning_starts,
+            batch_size,
+            tau,
+            gamma,
+            train_freq,
+            gradient_steps,
+            action_noise=None,  # exploration comes from the Boltzmann policy
+            replay_buffer_class=replay_buffer_class,
+            replay_buffer_kwargs=replay_buffer_kwargs,
+            optimize_memory_usage=optimize_memory_usage,
+            n_steps=n_steps,
+            policy_kwargs=policy_kwargs,
+            stats_window_size=stats_window_size,
+            tensorboard_log=tensorboard_log,
+            verbose=verbose,
+            device=device,
+            seed=seed,
+            sde_support=False,
+            supported_action_spaces=None,  # checked in _setup_model() with a clearer error
+            support_multi_env=True,
+        )
+        self.ent_coef = ent_coef
+        self.target_entropy = target_entropy
+        self.target_update_interval = target_update_interval
+        self.n_value_particles = n_value_particles
+        self.n_kernel_particles = n_kernel_particles
+        self.kernel_update_ratio = kernel_update_ratio
+        self.max_grad_norm = max_grad_norm
+        self.log_ent_coef: th.Tensor | None = None
+        self.ent_coef_optimizer: th.optim.Adam | None = None
+
+        if _init_setup_model:
+            self._setup_model()
+
+    @property
+    def is_discrete(self) -> bool:
+        """Whether the action space is ``Discrete`` (exact soft values) rather than ``Box`` (SVGD sampler)."""
+        return isinstance(self.action_space, spaces.Discrete)
+
+    @property
+    def n_updated_particles(self) -> int:
+        """Number of kernel particles moved by the Stein direction in each state."""
+        return int(self.n_kernel_particles * self.kernel_update_ratio)
+
+    @property
+    def n_fixed_particles(self) -> int:
+        """Number of kernel particles held fixed (the empirical distribution of the Stein direction)."""
+        return self.n_kernel_particles - self.n_updated_particles
+
+    def _check_arguments(self) -> None:
+        """Check the spaces and hyperparameters, with errors that name the problem."""
+        if not isinstance(self.action_space, (spaces.Discrete, spaces.Box)):
+            raise ValueError(
+                f"SoftQL supports Discrete and Box action spaces, got {self.action_space}. "
+                "For MultiDiscrete or MultiBinary actions, flatten them into one Discrete space with a wrapper."
+            )
+        if isinstance(self.action_space, spaces.Box):
+            if len(self.action_space.shape) != 1:
+                raise ValueError(f"SoftQL needs a flat (1-D) Box action space, got shape {self.action_space.shape}")
+            if not (np.all(np.isfinite(self.action_space.low)) and np.all(np.isfinite(self.action_space.high))):
+                raise ValueError(f"SoftQL needs finite bounds on the Box action space, got {self.action_space}")
+        # Pick the policy of the action space (the string aliases are shared by both)
+        aliases = self.policy_aliases if self.is_discrete else self.continuous_policy_aliases
+        if self._policy_alias is not None:
+            self.policy_class = aliases[self._policy_alias]
+        expected = DiscreteSoftQLPolicy if self.is_discrete else ContinuousSoftQLPolicy
+        if not (isinstance(self.policy_class, type) and issubclass(self.policy_class, expected)):
+            raise ValueError(
+                f"The policy {self.policy_class} does not fit the {type(self.action_space).__name__} action space: "
+                f"SoftQL needs a subclass of {expected.__name__} (or a string alias such as 'MlpPolicy')"
+            )
+
+        def is_int(value: Any) -> bool:
+            return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+        if not 0.0 <= self.gamma <= 1.0:
+            raise ValueError(f"`gamma` must be in [0, 1], got {self.gamma}")
+        if not 0.0 < self.tau <= 1.0:
+            raise ValueError(f"`tau` must be in (0, 1] (1 for a hard target copy), got {self.tau}")
+        for name in ("batch_size", "buffer_size", "target_update_interval", "n_value_particles", "n_kernel_particles"):
+            value = getattr(self, name)
+            if not is_int(value) or value < 1:
+                raise ValueError(f"`{name}` must be an integer >= 1, got {value!r}")
+        if not is_int(self.learning_starts) or self.learning_starts < 0:
+            raise ValueError(f"`learning_starts` must be an integer >= 0, got {self.learning_starts!r}")
+        if not callable(self.learning_rate) and not (isinstance(self.learning_rate, (float, int)) and self.learning_rate > 0):
+            raise ValueError(f"`learning_rate` must be a positive float or a schedule, got {self.learning_rate!r}")
+        if self.max_grad_norm is not None and not self.max_grad_norm > 0:
+            raise ValueError(f"`max_grad_norm` must be None or > 0, got {self.max_grad_norm}")
+        if not self.is_discrete:
+            if not 0.0 < self.kernel_update_ratio < 1.0:
+                raise ValueError(f"`kernel_update_ratio` must be in (0, 1), got {self.kernel_update_ratio}")
+            if self.n_updated_particles < 1 or self.n_fixed_particles < 2:
+                raise ValueError(
+                    f"`n_kernel_particles={self.n_kernel_particles}` with `kernel_update_ratio={self.kernel_update_ratio}` "
+                    f"gives {self.n_fixed_particles} fixed and {self.n_updated_particles} updated particles; SVGD needs "
+                    "at least 2 fixed (the kernel bandwidth divides by log(n_fixed)) and 1 updated particle"
+                )
+
+    def _setup_ent_coef(self) -> None:
+        """Create the temperature: fixed, or learned (``"auto"``, discrete actions only)."""
+        if isinstance(self.ent_coef, str):
+            if not self.ent_coef.startswith("auto"):
+                raise ValueError(f"`ent_coef` must be a float > 0 or 'auto' / 'auto_<initial value>', got {self.ent_coef!r}")
+            if not self.is_discrete:
+                raise ValueError(
+                    "ent_coef='auto' is not available for Box action spaces: learning the temperature needs the "
+                    "policy's entropy, and the SVGD sampler of continuous SoftQL is an implicit distribution without a "
+                    "tractable density. Pass a float instead (the reference code's reward scale r is ent_coef = 1 / r, "
+                    "e.g. 1/30 for Hopper and HalfCheetah, 1/10 for Walker2d, 1/300 for Ant)."
+                )
+            init_value = 1.0
+            if "_" in self.ent_coef:
+                try:
+                    init_value = float(self.ent_coef.split("_")[1])
+                except ValueError as error:
+                    raise ValueError(f"Cannot read the initial value of `ent_coef={self.ent_coef!r}`") from error
+            if not (np.isfinite(init_value) and init_value > 0):
+                raise ValueError(f"The initial value of `ent_coef` must be > 0, got {init_value}")
+            n_actions = int(self.action_space.n)  # type: ignore[attr-defined]
+            if self.target_entropy == "auto":
+                self.target_entropy = 0.5 * math.log(n_actions)
+            try:
+                self.target_entropy = float(self.target_entropy)
+            except (TypeError, ValueError) as error:
+                raise ValueError(f"`target_entropy` must be a float or 'auto', got {self.target_entropy!r}") from error
+            if not 0.0 < self.target_entropy < math.log(n_actions):
+                raise ValueError(
+                    f"`target_entropy` must be in (0, log(n_actions) = {math.log(n_actions):.4g}) nats, "
+                    f"got {self.target_entropy}"
+                )
+            # As SAC, optimize log(alpha)
+            self.log_ent_coef = th.log(th.ones(1, device=self.device) * init_value).requires_grad_(True)
+            self.ent_coef_optimizer = th.optim.Adam([self.log_ent_coef], lr=self.lr_schedule(1))
+        else:
+            try:
+                value = float(self.ent_coef)
+            except (TypeError, ValueError) as error:
+                raise ValueError(f"`ent_coef` must be a float > 0 or 'auto', got {self.ent_coef!r}") from error
+            if not (np.isfinite(value) and value > 0):
+                raise ValueError(
+                    f"`ent_coef` must be a finite float > 0 (the temperature of the Boltzmann policy), got {self.ent_coef}"
+                )
+            init_value = value
+        with th.no_grad():
+            if isinstance(self.policy, DiscreteSoftQLPolicy):
+                self.policy.log_ent_coef.fill_(math.log(init_value))
+        # The temperature used in the losses when it is fixed
+        self.ent_coef_tensor = th.tensor(init_value, device=self.device)
+
+    def _setup_model(self) -> None:
+        self._check_arguments()
+        super()._setup_model()
+        self._create_aliases()
+        self._setup_ent_coef()
+        # Running mean and running var
+        self.batch_norm_stats = get_parameters_by_name(self.q_net, ["running_"])
+        self.batch_norm_stats_target = get_parameters_by_name(self.q_net_target, ["running_"])
+
+    def _create_aliases(self) -> None:
+        self.q_net = self.policy.q_net
+        self.q_net_target = self.policy.q_net_target
+        self.sampler = self.policy.sampler if isinstance(self.policy, ContinuousSoftQLPolicy) else None
+
+    def _current_ent_coef(self) -> th.Tensor:
+        if self.log_ent_coef is not None:
+            return self.log_ent_coef.detach().exp().squeeze()
+        return self.ent_coef_tensor
+
+    def train(self, gradient_steps: int, batch_size: int = 128) -> None:
+        # Switch to train mode (this affects batch norm / dropout)
+        self.policy.set_training_mode(True)
+        optimizers = [self.policy.optimizer]
+        if isinstance(self.policy, ContinuousSoftQLPolicy):
+            optimizers.append(self.policy.sampler_optimizer)
+        if self.ent_coef_optimizer is not None:
+            optimizers.append(self.ent_coef_optimizer)
+        self._update_learning_rate(optimizers)
+
+        # Logged values stay on the device until the end of train(): one host synchronization per call
+        logs: dict[str, list[th.Tensor]] = {}
+        for _ in range(gradient_steps):
+            replay_data = self.replay_buffer.sample(batch_size, env=self._vec_normalize_env)  # type: ignore[union-attr]
+            if self.is_discrete:
+                step_logs = self._discrete_gradient_step(replay_data)
+            else:
+                step_logs = self._continuous_gradient_step(replay_data)
+            for key, value in step_logs.items():
+                logs.setdefault(key, []).append(value)
+
+            self._n_updates += 1
+            # Target network: hard copy (tau = 1) or Polyak averaging every `target_update_interval` gradient steps
+            if self._n_updates % self.target_update_interval == 0:
+                polyak_update(self.q_net.parameters(), self.q_net_target.parameters(), self.tau)
+                # Copy running stats, see SB3 GH issue #996
+                polyak_update(self.batch_norm_stats, self.batch_norm_stats_target, 1.0)
+
+        if not logs:
+            return
+        means = dict(zip(logs.keys(), th.stack([th.stack(values).mean() for values in logs.values()]).tolist(), strict=True))
+        for key, value in means.items():
+            if not math.isfinite(value):
+                raise ValueError(
+                    f"SoftQL: {key} is {value} after {self._n_updates} gradient steps. Check the observations and rewards "
+                    "for NaN/inf (wrap the env in stable_baselines3.common.vec_env.VecCheckNan), lower the learning rate, "
+                    "or raise ent_coef (Q / ent_coef overflows when the temperature is tiny compared with the Q-values)."
+                )
+        self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
+        for key, value in means.items():
+            self.logger.record(f"train/{key}", value)
+
+    def _soft_q_step(self, loss: th.Tensor, sampler_loss: th.Tensor | None = None) -> None:
+        """Backpropagate the losses (one backward pass) and step the Q-network and sampler optimizers."""
+        self.policy.optimizer.zero_grad()
+        if isinstance(self.policy, ContinuousSoftQLPolicy):
+            self.policy.sampler_optimizer.zero_grad()
+        total = loss if sampler_loss is None else loss + sampler_loss
+        total.backward()
+        if self.max_grad_norm is not None:
+            th.nn.utils.clip_grad_norm_(self.q_net.parameters(), self.max_grad_norm)
+            if self.sampler is not None:
+                th.nn.utils.clip_grad_norm_(self.sampler.parameters(), self.max_grad_norm)
+        self.policy.optimizer.step()
+        if isinstance(self.policy, ContinuousSoftQLPolicy):
+            self.policy.sampler_optimizer.step()
+
+    def _discrete_gradient_step(self, replay_data: ReplayBufferSamples) -> dict[str, th.Tensor]:
+        ent_coef = self._current_ent_coef()
+        # For n-step replay, discount factor is gamma**n_steps (when no early termination)
+        discounts = replay_data.discounts if replay_data.discounts is not None else self.gamma
+        with th.no_grad():
+            # Soft Bellman target with the exact soft value V(s') = alpha * logsumexp(Q_target(s', .) / alpha)
+            next_values = soft_value(self.q_net_target(replay_data.next_observations), ent_coef).reshape(-1, 1)
+            target_q_values = replay_data.rewards + (1 - replay_data.dones) * discounts * next_values
+
+        all_q_values = self.q_net(replay_data.observations)
+        current_q_values = th.gather(all_q_values, dim=1, index=replay_data.actions.long())
+        # Squared soft Bellman residual (seed 001, Eq. 11)
+        loss = 0.5 * F.mse_loss(current_q_values, target_q_values)
+        self._soft_q_step(loss)
+
+        # Exact entropy of the Boltzmann policy softmax(Q / alpha) at the replayed states
+        with th.no_grad():
+            log_probs = th.log_softmax(all_q_values.detach() / ent_coef, dim=1)
+            entropy = -(log_probs.exp() * log_probs).sum(dim=1).mean()
+        logs = {"loss": loss.detach(), "ent_coef": ent_coef, "entropy": entropy}
+
+        if self.ent_coef_optimizer is not None and self.log_ent_coef is not None:
+            # Temperature (SAC-style dual step): d loss / d log(alpha) = H(pi) - target entropy, so alpha decreases
+            # while the policy is more random than the target, and increases when it is less
+            assert isinstance(self.target_entropy, float)
+            ent_coef_loss = (self.log_ent_coef * (entropy - self.target_entropy)).sum()
+            self.ent_coef_optimizer.zero_grad()
+            ent_coef_loss.backward()
+            self.ent_coef_optimizer.step()
+            with th.no_grad():
+                self.policy.log_ent_coef.copy_(self.log_ent_coef.detach().squeeze())  # type: ignore[operator]
+            logs["ent_coef_loss"] = ent_coef_loss.detach()
+        return logs
+
+    def _continuous_gradient_step(self, replay_data: ReplayBufferSamples) -> dict[str, th.Tensor]:
+        assert self.sampler is not None and isinstance(self.q_net, ContinuousSoftQNetwork)
+        ent_coef = self._current_ent_coef()
+        discounts = replay_data.discounts if replay_data.discounts is not None else self.gamma
+        batch_size = replay_data.rewards.shape[0]
+        action_dim = get_action_dim(self.action_space)
+        observations = replay_data.observations
+
+        # Soft Bellman target (Eq. 10-11): V(s') by importance sampling with uniform actions on [-1, 1]^d
+        # (independent samples for each state of the batch)
+        with th.no_grad():
+            uniform_actions = th.rand(batch_size, self.n_value_particles, action_dim, device=self.device) * 2.0 - 1.0
+            next_q_values = self.q_net_target(replay_data.next_observations, uniform_actions)
+            next_values = importance_sampled_soft_value(next_q_values, ent_coef, action_dim).reshape(-1, 1)
+            target_q_values = replay_data.rewards + (1 - replay_data.dones) * discounts * next_values
+
+        q_features = self.q_net.extract_features(observations, self.q_net.features_extractor)
+        current_q_values = self.q_net.q_values_from_features(q_features, replay_data.actions).reshape(-1, 1)
+        # Squared soft Bellman residual (Eq. 11)
+        loss = 0.5 * F.mse_loss(current_q_values, target_q_values)
+
+        # Amortized SVGD (Eq. 13-14): K particles a = tanh(f(s, xi)) per state, split into fixed particles (the
+        # empirical distribution, no gradient needed) and updated particles (moved along the Stein direction)
+        sampler_features = self.sampler.extract_features(observations, self.sampler.features_extractor)
+        with th.no_grad():
+            fixed_particles = self.sampler.actions_from_features(sampler_features, n_samples=self.n_fixed_particles)
+        updated_particles = self.sampler.actions_from_features(sampler_features, n_samples=self.n_updated_particles)
+
+        # Target log-density of the particles: Q(s, a) / alpha + sum_k log(1 - a_k^2) (the tanh log-Jacobian term
+        # of the reference code), and its gradient with respect to the fixed actions only (no parameter gradients)
+        fixed_particles.requires_grad_(True)
+        particle_q_values = self.q_net.q_values_from_features(q_features, fixed_particles)
+        log_density = particle_q_values / ent_coef + squash_log_jacobian(fixed_particles)
+        (grad_log_density,) = th.autograd.grad(log_density.sum(), fixed_particles)
+        direction, bandwidth = stein_direction(fixed_particles.detach(), updated_particles.detach(), grad_log_density)
+        # Chain the Stein direction into the sampler through the actions (Eq. 14):
+        # grad_phi = -mean_{states, particles} (d a_i / d phi)^T Δa_i
+        sampler_loss = -(updated_particles * direction).sum(dim=-1).mean()
+        self._soft_q_step(loss, sampler_loss)
+        return {
+            "critic_loss": loss.detach(),
+            "sampler_loss": sampler_loss.detach(),
+            "ent_coef": ent_coef,
+            "kernel_bandwidth": bandwidth.mean(),
+        }
+
+    def learn(
+        self: SelfSoftQL,
+        total_timesteps: int,
+        callback: MaybeCallback = None,
+        log_interval: int = 4,
+        tb_log_name: str = "SoftQL",
+        reset_num_timesteps: bool = True,
+        progress_bar: bool = False,
+    ) -> SelfSoftQL:
+        return super().learn(
+            total_timesteps=total_timesteps,
+            callback=callback,
+            log_interval=log_interval,
+            tb_log_name=tb_log_name,
+            reset_num_timesteps=reset_num_timesteps,
+            progress_bar=progress_bar,
+        )
+
+    def _excluded_save_params(self) -> list[str]:
+        return [*super()._excluded_save_params(), "q_net", "q_net_target", "sampler", "_policy_alias"]
+
+    def _get_torch_save_params(self) -> tuple[list[str], list[str]]:
+        state_dicts = ["policy", "policy.optimizer"]
+        if isinstance(self.policy, ContinuousSoftQLPolicy):
+            state_dicts.append("policy.sampler_optimizer")
+        if self.ent_coef_optimizer is not None:
+            state_dicts.append("ent_coef_optimizer")
+            return state_dicts, ["log_ent_coef"]
+        return state_dicts, ["ent_coef_tensor"]
