@@ -189,8 +189,10 @@ class ProcgenVecEnv(VecEnv):
                 info["is_success"] = bool(info["prev_level_complete"])
             self._episode_returns[done_indices] = 0.0
             self._episode_lengths[done_indices] = 0
+        # gym3's observe() returned fresh arrays: hand them out as they are (the frames are kept, unmodified
+        # by SB3's wrappers, for the next step's terminal observations and for get_images())
         self._obs = new_obs
-        return new_obs.copy(), rewards, firsts, infos
+        return new_obs, rewards, firsts, infos
 
     def close(self) -> None:
         """Free procgen's games."""
