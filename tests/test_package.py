@@ -1,0 +1,95 @@
+"""The package as users get it: the wheel, the version, the documented commands run as subprocesses."""
+
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+import sb3_maxent
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_version_comes_from_one_place():
+    assert sb3_maxent.__version__ == (REPO_ROOT / "sb3_maxent" / "version.txt").read_text().strip()
+
+
+def test_wheel_contains_the_package(tmp_path):
+    pytest.importorskip("setuptools")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), str(REPO_ROOT)],
+        check=True,
+        capture_output=True,
+    )
+    (wheel,) = tmp_path.glob("sb3_maxent-*.whl")
+    assert wheel.name.startswith(f"sb3_maxent-{sb3_maxent.__version__}-")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for required in ("sb3_maxent/__init__.py", "sb3_maxent/version.txt", "sb3_maxent/py.typed", "sb3_maxent/maxent_ppo/maxent_ppo.py"):
+        assert required in names
+    assert not any(name.startswith("tests/") for name in names)
+    metadata = zipfile.ZipFile(wheel).read(f"sb3_maxent-{sb3_maxent.__version__}.dist-info/METADATA").decode()
+    for extra in ("procgen", "mujoco", "all", "tests"):
+        assert f"Provides-Extra: {extra}" in metadata
+    assert "Requires-Dist: stable-baselines3" in metadata
+
+
+def test_ci_runs_the_readme_test_command():
+    """`.ci/run` extracts the test command from README.md; check that it finds the documented one."""
+    command = subprocess.run(
+        ["awk", "/<!-- test-command -->/ {found=1; next} found && /^(pip|python)/ {print; exit}", "README.md"],
+        cwd=REPO_ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    assert command.endswith("python -m pytest")
+    assert command.startswith("pip install torch==2.13.0")
+    assert "awk '/<!-- test-command -->/" in (REPO_ROOT / ".ci" / "run").read_text()
+
+
+def test_quickstart_command_runs(tmp_path):
+    """The README's main job, with a tiny budget: trains, evaluates on unseen levels, saves, reports."""
+    pytest.importorskip("procgen")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sb3_maxent.quickstart",
+            "--timesteps",
+            "256",
+            "--n-envs",
+            "4",
+            "--n-steps",
+            "32",
+            "--eval-episodes",
+            "2",
+            "--output-dir",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "test return  (levels 500-999, unseen)" in result.stdout
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["test_levels"] == [500, 1000]
+    assert results["timesteps"] == 256
+    assert isinstance(results["test_return_mean"], float)
+
+    from sb3_maxent import MaxEntPPO
+
+    model = MaxEntPPO.load(results["model"])
+    assert model.maxent_coef(1.0) == pytest.approx(0.3)
+    assert (tmp_path / "logs" / "progress.csv").exists()
+
+
+def test_quickstart_rejects_bad_arguments():
+    result = subprocess.run(
+        [sys.executable, "-m", "sb3_maxent.quickstart", "--timesteps", "0"], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 2
+    assert "--timesteps must be positive" in result.stderr
