@@ -43,7 +43,13 @@ def time_learn(model: PPO, total_timesteps: int) -> tuple[float, float]:
 
 
 def benchmark(
-    name: str, make_env: Callable[[], VecEnv], policy: Any, kwargs: dict[str, Any], total_timesteps: int, repeats: int, modes: list[str]
+    name: str,
+    make_env: Callable[[], VecEnv],
+    policy: Any,
+    kwargs: dict[str, Any],
+    total_timesteps: int,
+    repeats: int,
+    modes: list[str],
 ) -> list[dict[str, Any]]:
     runs: dict[str, list[tuple[float, float]]] = {"PPO": [], **{f"MaxEntPPO[{mode}]": [] for mode in modes}}
     for _ in range(repeats):

@@ -34,7 +34,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--game", default="fruitbot", help="Procgen game")
     parser.add_argument("--timesteps", type=int, default=200_000, help="Training budget in environment steps")
     parser.add_argument(
-        "--policy", default="CnnPolicy", help="CnnPolicy (NatureCNN, fast on CPU) or ImpalaCnnPolicy (the paper's, ~10x slower)"
+        "--policy",
+        default="CnnPolicy",
+        help="CnnPolicy (NatureCNN, fast on CPU) or ImpalaCnnPolicy (the paper's, ~10x slower)",
     )
     parser.add_argument("--maxent-coef", type=float, default=0.3, help="Max-ent temperature beta (MaxEntPPO only)")
     parser.add_argument("--maxent-mode", choices=["one_step", "soft_returns"], default="one_step", help="Max-ent mode")
@@ -104,8 +106,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         model = PPO(policy, train_env, **hyperparams)
     model.set_logger(configure(str(output_dir / "logs"), ["stdout", "csv"]))
 
-    print(f"Training {type(model).__name__} ({args.policy}) on {args.game} easy, levels [0, {args.num_levels}), "
-          f"{args.timesteps} steps, {args.n_envs} envs x {args.n_steps} steps per rollout", flush=True)
+    print(
+        f"Training {type(model).__name__} ({args.policy}) on {args.game} easy, levels [0, {args.num_levels}), "
+        f"{args.timesteps} steps, {args.n_envs} envs x {args.n_steps} steps per rollout",
+        flush=True,
+    )
     start = time.time()
     model.learn(args.timesteps)
     train_seconds = time.time() - start
@@ -118,8 +123,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     # Evaluation: raw (unnormalized) rewards, on the training levels and on the unseen levels 500-999
     n_eval_envs = min(args.eval_episodes, 16)
     start = time.time()
-    train_return = evaluate(model, make_procgen_vec_env(n_envs=n_eval_envs, split="train", seed=args.seed + 1, **split_kwargs), args.eval_episodes)
-    test_return = evaluate(model, make_procgen_vec_env(n_envs=n_eval_envs, split="test", seed=args.seed + 1, **split_kwargs), args.eval_episodes)
+    train_return = evaluate(
+        model, make_procgen_vec_env(n_envs=n_eval_envs, split="train", seed=args.seed + 1, **split_kwargs), args.eval_episodes
+    )
+    test_return = evaluate(
+        model, make_procgen_vec_env(n_envs=n_eval_envs, split="test", seed=args.seed + 1, **split_kwargs), args.eval_episodes
+    )
     eval_seconds = time.time() - start
 
     results = {

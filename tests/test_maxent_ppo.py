@@ -261,7 +261,10 @@ def test_impala_policy_works_with_sb3_ppo():
         (dict(maxent_coef="0.3"), "maxent_coef"),
         (dict(maxent_coef=lambda progress: progress - 0.5), "progress_remaining=0.4"),
         (dict(maxent_mode="exact"), "Unknown maxent_mode 'exact'"),
-        (dict(maxent_mode="soft_returns", rollout_buffer_class=PPO("MlpPolicy", "CartPole-v1").rollout_buffer_class), "SoftReturn"),
+        (
+            dict(maxent_mode="soft_returns", rollout_buffer_class=PPO("MlpPolicy", "CartPole-v1").rollout_buffer_class),
+            "SoftReturn",
+        ),
     ],
 )
 def test_bad_hyperparameters_raise_at_construction(kwargs, message):
@@ -347,5 +350,7 @@ def test_save_load_round_trip(mode, tmp_path):
     assert type(loaded.rollout_buffer) is type(model.rollout_buffer)
 
     observations = env.observation_space.sample()[None].repeat(4, axis=0)
-    np.testing.assert_array_equal(model.predict(observations, deterministic=True)[0], loaded.predict(observations, deterministic=True)[0])
+    np.testing.assert_array_equal(
+        model.predict(observations, deterministic=True)[0], loaded.predict(observations, deterministic=True)[0]
+    )
     loaded.learn(64, reset_num_timesteps=False)  # training continues after loading

@@ -27,7 +27,12 @@ def test_wheel_contains_the_package(tmp_path):
     (wheel,) = tmp_path.glob("sb3_maxent-*.whl")
     assert wheel.name.startswith(f"sb3_maxent-{sb3_maxent.__version__}-")
     names = set(zipfile.ZipFile(wheel).namelist())
-    for required in ("sb3_maxent/__init__.py", "sb3_maxent/version.txt", "sb3_maxent/py.typed", "sb3_maxent/maxent_ppo/maxent_ppo.py"):
+    for required in (
+        "sb3_maxent/__init__.py",
+        "sb3_maxent/version.txt",
+        "sb3_maxent/py.typed",
+        "sb3_maxent/maxent_ppo/maxent_ppo.py",
+    ):
         assert required in names
     assert not any(name.startswith("tests/") for name in names)
     metadata = zipfile.ZipFile(wheel).read(f"sb3_maxent-{sb3_maxent.__version__}.dist-info/METADATA").decode()

@@ -110,7 +110,7 @@ def soft_value_iteration(
         raise ValueError("Each transitions[s, a, :] of a non-terminal state must sum to 1")
 
     values = np.zeros(n_states)
-    for iteration in range(1, max_iterations + 1):
+    for n_iterations in range(1, max_iterations + 1):
         q_values = rewards + gamma * transitions @ values
         new_values = np.where(terminal, 0.0, soft_value(q_values, ent_coef))
         delta = np.max(np.abs(new_values - values))
@@ -124,7 +124,7 @@ def soft_value_iteration(
         )
     q_values = rewards + gamma * transitions @ values
     q_values[terminal] = 0.0
-    return SoftValueSolution(q_values, values, boltzmann_policy(q_values, ent_coef), iteration)
+    return SoftValueSolution(q_values, values, boltzmann_policy(q_values, ent_coef), n_iterations)
 
 
 class TabularMDPEnv(gym.Env):
@@ -141,7 +141,7 @@ class TabularMDPEnv(gym.Env):
     :param initial_state_distribution: probabilities of the start state (default: always state 0)
     """
 
-    metadata: dict[str, Any] = {"render_modes": []}  # noqa: RUF012
+    metadata: dict[str, Any] = {"render_modes": []}
 
     def __init__(
         self,

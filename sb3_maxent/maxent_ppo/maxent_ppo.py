@@ -124,12 +124,15 @@ class MaxEntPPO(PPO):
         if maxent_mode not in MAXENT_MODES:
             raise ValueError(f"Unknown maxent_mode {maxent_mode!r}: expected one of {MAXENT_MODES}")
         _check_maxent_coef(maxent_coef)
-        if maxent_mode == "soft_returns" and rollout_buffer_class is not None:
-            if not issubclass(rollout_buffer_class, SoftReturnRolloutBuffer):
-                raise ValueError(
-                    f"maxent_mode='soft_returns' adds the entropy bonus to the rewards inside the rollout buffer, so "
-                    f"rollout_buffer_class must subclass SoftReturnRolloutBuffer (got {rollout_buffer_class.__name__})"
-                )
+        if (
+            maxent_mode == "soft_returns"
+            and rollout_buffer_class is not None
+            and not issubclass(rollout_buffer_class, SoftReturnRolloutBuffer)
+        ):
+            raise ValueError(
+                f"maxent_mode='soft_returns' adds the entropy bonus to the rewards inside the rollout buffer, so "
+                f"rollout_buffer_class must subclass SoftReturnRolloutBuffer (got {rollout_buffer_class.__name__})"
+            )
         self.maxent_coef = maxent_coef  # type: ignore[assignment]
         self.maxent_mode = maxent_mode
         super().__init__(
