@@ -110,18 +110,18 @@ def soft_value_iteration(
         raise ValueError("Each transitions[s, a, :] of a non-terminal state must sum to 1")
 
     values = np.zeros(n_states)
-    for n_iterations in range(1, max_iterations + 1):
+    n_iterations, delta = 0, np.inf
+    while delta >= tol:
+        if n_iterations == max_iterations:
+            raise RuntimeError(
+                f"Soft value iteration did not converge in {max_iterations} iterations (last change {delta:.3g}); "
+                "with gamma = 1 every policy must reach a terminal state"
+            )
         q_values = rewards + gamma * transitions @ values
         new_values = np.where(terminal, 0.0, soft_value(q_values, ent_coef))
         delta = np.max(np.abs(new_values - values))
         values = new_values
-        if delta < tol:
-            break
-    else:
-        raise RuntimeError(
-            f"Soft value iteration did not converge in {max_iterations} iterations (last change {delta:.3g}); "
-            "with gamma = 1 every policy must reach a terminal state"
-        )
+        n_iterations += 1
     q_values = rewards + gamma * transitions @ values
     q_values[terminal] = 0.0
     return SoftValueSolution(q_values, values, boltzmann_policy(q_values, ent_coef), n_iterations)
