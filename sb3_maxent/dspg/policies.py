@@ -233,6 +233,7 @@ class DSPGCritic(ContinuousCritic):
         The features are extracted once per state (not once per sample). When the first layer of the
         Q-network is linear, it is split as W [f; a] + b = (W_f f + b) + W_a a so that the state part is
         computed once per state as well; the result is identical to concatenating the expanded inputs.
+        Called without autograd (critic target and policy-gradient weights), it applies ReLU/Tanh in place.
 
         :param obs: Observations, batch of N states
         :param actions: (N, M, action_dim) actions in the normalized action space
@@ -250,11 +251,23 @@ class DSPGCritic(ContinuousCritic):
                 state_part.unsqueeze(1),
                 actions,
                 first_layer.weight[:, features_dim:].t().expand(n_states, action_dim, -1),
-            )
-            q_values = q_net[1:](hidden.reshape(n_states * n_samples, -1))
+            ).reshape(n_states * n_samples, -1)
+            layers = list(q_net)[1:]
         else:
             expanded = features.unsqueeze(1).expand(-1, n_samples, -1)
-            q_values = q_net(th.cat([expanded, actions], dim=2).reshape(n_states * n_samples, -1))
+            hidden = th.cat([expanded, actions], dim=2).reshape(n_states * n_samples, -1)
+            layers = list(q_net)
+        in_place = not th.is_grad_enabled()
+        for layer in layers:
+            # The (N * M, H) activations are the largest tensors of the update: without autograd, apply ReLU
+            # and Tanh in place instead of allocating a new buffer
+            if in_place and type(layer) is nn.ReLU:
+                hidden = th.relu_(hidden)
+            elif in_place and type(layer) is nn.Tanh:
+                hidden = th.tanh_(hidden)
+            else:
+                hidden = layer(hidden)
+        q_values = hidden
         return q_values.view(n_states, n_samples)
 
 
