@@ -90,7 +90,7 @@ def test_import_does_not_import_procgen():
 def test_missing_procgen_gives_install_hint(monkeypatch):
     monkeypatch.setitem(sys.modules, "procgen", None)  # what an absent package looks like to `import`
     with pytest.raises(ImportError, match=r'pip install "sb3-maxent\[procgen\]"'):
-        gym.make("procgen/fruitbot-v0").reset()
+        gym.make("procgen/fruitbot-v0")
     with pytest.raises(ImportError, match=r'pip install "sb3-maxent\[procgen\]"'):
         ProcgenVecEnv("fruitbot", n_envs=2)
 

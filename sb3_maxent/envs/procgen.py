@@ -39,13 +39,11 @@ _MAX_LEVEL = 2**31 - 1
 PROCGEN_INSTALL_HINT = 'Procgen is not installed: run `pip install "sb3-maxent[procgen]"` (it installs procgen-mirror).'
 
 
-def make_gym3_env(num: int, **gym3_kwargs: Any) -> Any:
+def import_procgen_gym3_env() -> type:
     """
-    Create ``procgen.ProcgenGym3Env(num=num, **gym3_kwargs)``.
+    Import procgen, with an ``ImportError`` that says how to install it when it is missing.
 
-    :param num: Number of copies of the game stepped together
-    :param gym3_kwargs: Keyword arguments for ``ProcgenGym3Env``, as returned by :func:`procgen_gym3_kwargs`
-    :return: The gym3 environment
+    :return: The ``procgen.ProcgenGym3Env`` class
     """
     try:
         with warnings.catch_warnings():
@@ -54,7 +52,18 @@ def make_gym3_env(num: int, **gym3_kwargs: Any) -> Any:
             from procgen import ProcgenGym3Env
     except ImportError as error:
         raise ImportError(PROCGEN_INSTALL_HINT) from error
-    return ProcgenGym3Env(num=num, **gym3_kwargs)
+    return ProcgenGym3Env
+
+
+def make_gym3_env(num: int, **gym3_kwargs: Any) -> Any:
+    """
+    Create ``procgen.ProcgenGym3Env(num=num, **gym3_kwargs)``.
+
+    :param num: Number of copies of the game stepped together
+    :param gym3_kwargs: Keyword arguments for ``ProcgenGym3Env``, as returned by :func:`procgen_gym3_kwargs`
+    :return: The gym3 environment
+    """
+    return import_procgen_gym3_env()(num=num, **gym3_kwargs)
 
 
 def gym3_info_buffers(gym3_env: Any) -> dict[str, np.ndarray]:
@@ -351,6 +360,7 @@ class ProcgenEnv(gym.Env[np.ndarray, np.int64]):
             num_threads=num_threads,
             render_hires=render_hires,
         )
+        import_procgen_gym3_env()  # fail now, not at the first reset, when procgen is missing
         self.game = game
         self.render_mode = render_mode
         self.render_hires = render_hires
