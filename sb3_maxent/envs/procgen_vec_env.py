@@ -153,7 +153,6 @@ class ProcgenVecEnv(VecEnv):
             self._create_gym3_env()
         self._reset_seeds()
         self._reset_options()
-        self._t_start = time.time()
         self.reset_infos = self._infos()
         assert self._obs is not None
         return self._obs.copy()
