@@ -1,0 +1,93 @@
+"""
+RL Zoo wrappers.
+
+RL Zoo builds its environments with ``gymnasium.make`` once per env inside a ``DummyVecEnv`` (or
+``SubprocVecEnv``). For Procgen that steps the games one by one in Python, about half as fast as the native
+:class:`~sb3_maxent.envs.ProcgenVecEnv` at 64 envs. :func:`native_procgen_vec_env` is a zoo ``vec_env_wrapper``
+that swaps the zoo's vectorized env for a native one with the same game, options, number of envs and seed.
+"""
+
+import warnings
+
+from stable_baselines3.common.vec_env import VecEnv, VecMonitor
+
+# ProcgenEnv arguments that ProcgenVecEnv takes under the same name (the game and procgen's options)
+_VEC_ENV_KWARGS = (
+    "game",
+    "distribution_mode",
+    "num_levels",
+    "start_level",
+    "render_mode",
+    "render_hires",
+    "use_sequential_levels",
+    "center_agent",
+    "use_backgrounds",
+    "restrict_themes",
+    "use_monochrome_assets",
+    "use_generated_assets",
+    "paint_vel_info",
+    "debug_mode",
+)
+
+
+def _monitor_file(venv: VecEnv) -> str | None:
+    """Path (without ``.monitor.csv``) of the first env's ``Monitor`` log, when the zoo asked for one."""
+    envs = getattr(venv, "envs", None)  # DummyVecEnv only: the Monitor objects of a SubprocVecEnv live elsewhere
+    if not envs:
+        return None
+    writer = getattr(envs[0], "results_writer", None)
+    file_handler = getattr(writer, "file_handler", None)
+    name = getattr(file_handler, "name", None)
+    if not isinstance(name, str) or not name.endswith(".monitor.csv"):
+        return None
+    return name[: -len(".monitor.csv")]
+
+
+def native_procgen_vec_env(venv: VecEnv, num_threads: int = 4) -> VecEnv:
+    """
+    RL Zoo ``vec_env_wrapper`` for the ``procgen/<game>-v0`` ids: close the zoo's vectorized env and return a
+    :class:`~sb3_maxent.envs.ProcgenVecEnv` with the same game, env kwargs (``env_kwargs`` or ``eval_env_kwargs``),
+    number of envs and seed. Episode statistics are the same (``ProcgenVecEnv`` writes ``Monitor``'s
+    ``info["episode"]``); when the zoo logs episodes to ``<log folder>/<rank>.monitor.csv``, they are written to
+    ``0.monitor.csv`` (the other ranks' files keep only their header). In a hyperparameter file::
+
+        procgen/fruitbot-v0:
+          vec_env_wrapper: sb3_maxent.zoo.wrappers.native_procgen_vec_env
+          # or, with options:
+          # vec_env_wrapper:
+          #   - sb3_maxent.zoo.wrappers.native_procgen_vec_env:
+          #       num_threads: 2
+
+    :param venv: The zoo's vectorized env of ``procgen/<game>-v0`` envs
+    :param num_threads: Procgen worker threads stepping the games (``ProcgenVecEnv``'s default: 4)
+    :return: The native vectorized env (wrapped in ``VecMonitor`` when a monitor file is written)
+    """
+    from sb3_maxent.envs import ProcgenVecEnv
+
+    if isinstance(venv, ProcgenVecEnv):
+        return venv
+    envs = getattr(venv, "envs", None)
+    spec = envs[0].unwrapped.spec if envs else venv.get_attr("spec", [0])[0]
+    entry_point = str(getattr(spec, "entry_point", ""))
+    if not entry_point.startswith("sb3_maxent.envs.procgen"):
+        raise ValueError(
+            f"native_procgen_vec_env only replaces vectorized procgen/<game>-v0 envs, got {getattr(spec, 'id', spec)!r} "
+            f"(entry point {entry_point!r}): remove vec_env_wrapper from the hyperparameters of this env"
+        )
+    env_kwargs = {key: value for key, value in spec.kwargs.items() if key in _VEC_ENV_KWARGS}
+    unknown = sorted(set(spec.kwargs) - set(_VEC_ENV_KWARGS) - {"num_threads"})
+    if unknown:
+        raise ValueError(f"native_procgen_vec_env cannot pass the env kwargs {unknown} to ProcgenVecEnv")
+    seeds = getattr(venv, "_seeds", None) or [None]
+    monitor_file = _monitor_file(venv)
+    n_envs = venv.num_envs
+    venv.close()
+    native = ProcgenVecEnv(n_envs=n_envs, num_threads=num_threads, **env_kwargs)
+    if seeds[0] is not None:
+        native.seed(int(seeds[0]))
+    if monitor_file is None:
+        return native
+    with warnings.catch_warnings():
+        # ProcgenVecEnv reports Monitor's statistics itself; VecMonitor is only here to write the zoo's CSV file
+        warnings.filterwarnings("ignore", message=".*already wrapped with a `Monitor` wrapper.*")
+        return VecMonitor(native, filename=monitor_file)
