@@ -122,7 +122,7 @@ def main() -> None:
         from sb3_maxent.envs import make_procgen_vec_env
 
         # FruitBot with the paper's IMPALA CNN; the paper's 64 x 256 rollout is scaled down to fit a CPU
-        n_envs, n_steps = (8, 64) if args.quick else (16, 128)
+        n_envs, n_steps = (4, 32) if args.quick else (8, 64)
         rows += benchmark(
             "FruitBot IMPALA",
             lambda: make_procgen_vec_env("fruitbot", n_envs=n_envs, num_levels=500, seed=0),
