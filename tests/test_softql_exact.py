@@ -110,7 +110,7 @@ def test_discrete_softql_matches_soft_value_iteration():
     np.testing.assert_allclose(policy, seen.policy[:4], atol=0.01)
     with th.no_grad():
         q_values = model.q_net(th.eye(N_STATES)[:4]).numpy()
-    np.testing.assert_allclose(q_values, seen.q_values[:4], atol=0.1)
+    np.testing.assert_allclose(q_values, seen.q_values[:4], atol=0.15)
     # Against the true MDP: sampling error of the transitions on top
     np.testing.assert_allclose(policy, exact.policy[:4], atol=0.025)
     # and the greedy action is an exact soft-greedy one (state 1 has a tie)
@@ -162,7 +162,8 @@ def test_auto_temperature_reaches_the_target_entropy():
     assert float(model.log_ent_coef.detach().exp()) == pytest.approx(learned_alpha)
     # the policy is the exact Boltzmann policy of the learned temperature, with (about) the target entropy
     policy = learned_policy(model, 3)
-    np.testing.assert_allclose(policy, boltzmann_policy(BANDIT_REWARDS_1, learned_alpha), atol=0.02)
+    # (with one-step episodes the Bellman target is the reward itself: the table converges to Q = R exactly)
+    np.testing.assert_allclose(policy, boltzmann_policy(BANDIT_REWARDS_1, learned_alpha), atol=1e-3)
     assert mean_entropy(policy) == pytest.approx(target_entropy, abs=0.03)
 
 
@@ -177,7 +178,8 @@ def test_composition_is_the_max_ent_policy_of_the_summed_reward():
     obs = th.eye(4)[:3]
     with th.no_grad():
         composed_policy = composed.action_probabilities(obs).numpy()
-    np.testing.assert_allclose(composed_policy, exact, atol=0.02)
+    # each agent's table converges to Q_i = R_i exactly (one-step episodes), so the composition is exact
+    np.testing.assert_allclose(composed_policy, exact, atol=1e-3)
     # neither agent alone is close to the summed-reward optimum
     for agent in (agent_1, agent_2):
         assert np.abs(learned_policy(agent, 3) - exact).max() > 0.2
@@ -252,11 +254,12 @@ def test_continuous_sampler_matches_the_gaussian_optimum():
     ).learn(1_500)
     with th.no_grad():
         samples = model.sampler(th.zeros(1, 1), n_samples=20_000)[0, :, 0].numpy()
-    # Sampling error of the check itself is ~1e-3; the rest is the learned Q and amortized SVGD.
-    # (The sampler's target also carries the reference code's tanh term (1 - a^2), which moves the exact mean
-    # by -0.005 and the std by -1% here.)
+    # Sampling error of the check itself is ~1e-3; the rest is the learned Q and amortized SVGD, whose sampler
+    # comes out 3-10% narrower than the target over seeds (the median-heuristic kernel of the reference code).
+    # The sampler's target also carries the reference code's tanh term (1 - a^2), which moves the exact mean by
+    # -0.005 and the std by -1% here. A missing temperature would give std 0.7, alpha squared 0.014.
     assert samples.mean() == pytest.approx(optimum, abs=0.02)
-    assert samples.std() == pytest.approx(sigma, rel=0.12)
+    assert samples.std() == pytest.approx(sigma, rel=0.15)
     # the deterministic action is close to the mode
     action, _ = model.predict(np.zeros(1, np.float32), deterministic=True)
     assert action[0] == pytest.approx(optimum, abs=0.05)

@@ -254,6 +254,9 @@ class SoftQL(OffPolicyAlgorithm):
             raise ValueError(f"`tau` must be in (0, 1] (1 for a hard target copy), got {self.tau}")
         for name in ("batch_size", "buffer_size", "target_update_interval", "n_value_particles", "n_kernel_particles"):
             value = getattr(self, name)
+            if isinstance(value, float) and value.is_integer():  # e.g. buffer_size=1e6
+                value = int(value)
+                setattr(self, name, value)
             if not is_int(value) or value < 1:
                 raise ValueError(f"`{name}` must be an integer >= 1, got {value!r}")
         if not is_int(self.learning_starts) or self.learning_starts < 0:
