@@ -79,8 +79,16 @@ def _add_generate_metadata(push_to_hub_module: Any) -> None:
         return
 
     def generate_metadata(model_name: str, env_id: str, mean_reward: float, std_reward: float) -> dict[str, Any]:
-        """The model card metadata as a dict (``_generate_metadata``'s ``ModelCardData``, as rl_zoo3 2.9.2 expects)."""
-        return push_to_hub_module._generate_metadata(model_name, env_id, mean_reward, std_reward).to_dict()
+        """
+        The model card metadata as a dict (``_generate_metadata``'s ``ModelCardData``, as rl_zoo3 2.9.2 expects),
+        tagged ``sb3-maxent`` for our algorithms.
+        """
+        metadata = push_to_hub_module._generate_metadata(model_name, env_id, mean_reward, std_reward).to_dict()
+        from sb3_maxent.zoo.registration import ZOO_ALGORITHMS
+
+        if model_name in {algorithm.class_name for algorithm in ZOO_ALGORITHMS}:
+            metadata["tags"] = [*metadata.get("tags", []), "sb3-maxent"]
+        return metadata
 
     push_to_hub_module.generate_metadata = generate_metadata
 

@@ -1,0 +1,349 @@
+"""
+RL Zoo integration: the documented commands (``python -m rl_zoo3.train --algo maxent_ppo ...``) with rl_zoo3
+unmodified, the shipped hyperparameter files, the explicit ``python -m sb3_maxent.train`` / ``enjoy``, the off switch
+of the hook, and the error messages.
+"""
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from zoo_helpers import ZOO_THREADS, needs_hook, needs_requests, run, run_parallel
+
+from sb3_maxent import DSPG, MaxEntPPO, SoftQL
+from sb3_maxent.zoo import HYPERPARAMS_DIR, ZOO_ALGORITHMS, hyperparams_path, register, shipped_hyperparams, zoo_aliases
+
+rl_zoo3 = pytest.importorskip("rl_zoo3")
+
+MUJOCO_TASKS = ("Ant-v5", "HalfCheetah-v5", "Hopper-v5", "Walker2d-v5")
+
+
+@pytest.fixture(scope="module")
+def zoo():
+    """The zoo with sb3-maxent registered in this process (what the hook does in a user's process)."""
+    register(eager=True)
+    from rl_zoo3 import exp_manager, hyperparams_opt, utils
+
+    return argparse.Namespace(ALGOS=utils.ALGOS, exp_manager=exp_manager, hyperparams_opt=hyperparams_opt)
+
+
+# ---------------------------------------------------------------------------------------------
+# Registration and hyperparameter files
+# ---------------------------------------------------------------------------------------------
+def test_registration_table(zoo):
+    assert {algorithm.alias for algorithm in ZOO_ALGORITHMS} == {"maxent_ppo", "dspg", "softql"}
+    expected = {"maxent_ppo": MaxEntPPO, "maxentppo": MaxEntPPO, "dspg": DSPG, "softql": SoftQL}
+    assert {alias: algorithm.load_class() for alias, algorithm in zoo_aliases().items()} == expected
+    for alias, algorithm_class in expected.items():
+        assert zoo.ALGOS[alias] is algorithm_class
+        # The Hub maps a model card back to the zoo alias with model-index[0].name.lower()
+        assert zoo.ALGOS[algorithm_class.__name__.lower()] is algorithm_class
+        assert alias in zoo.hyperparams_opt.HYPERPARAMS_SAMPLER
+        assert alias in zoo.hyperparams_opt.HYPERPARAMS_CONVERTER
+    assert zoo.ALGOS["ppo"].__module__.startswith("stable_baselines3")  # the zoo's own entries are untouched
+    register()  # idempotent
+    assert sum(value is MaxEntPPO for value in zoo.ALGOS.values()) == 2
+
+
+def test_hyperparams_path():
+    files = shipped_hyperparams()
+    assert set(files) == {"maxent_ppo", "ppo", "dspg", "softql", "sac"}
+    for name, path in files.items():
+        assert hyperparams_path(name) == path
+        assert path.parent == HYPERPARAMS_DIR and path.is_file()
+    assert hyperparams_path("maxentppo") == files["maxent_ppo"]
+    # The top-level hyperparams/ of the repository is the same folder
+    top_level = Path(__file__).resolve().parents[1] / "hyperparams"
+    if top_level.exists():
+        assert top_level.resolve() == HYPERPARAMS_DIR
+    with pytest.raises(ValueError, match=r"no hyperparameters for 'td3'.*maxent_ppo"):
+        hyperparams_path("td3")
+
+
+def _entries(name: str) -> dict:
+    return yaml.safe_load(hyperparams_path(name).read_text())
+
+
+def test_yaml_contents_match_the_papers():
+    fruitbot = {name: _entries(name)["procgen/fruitbot-v0"] for name in ("maxent_ppo", "ppo")}
+    for name, entry in fruitbot.items():
+        # ALGORITHMS.md §1: 64 envs x 256 steps in 8 minibatches, 3 epochs, lr 5e-4, gamma 0.999, lambda 0.95, clip 0.2
+        assert entry["n_envs"] * entry["n_steps"] == 8 * entry["batch_size"] == 64 * 256
+        assert (entry["n_epochs"], entry["learning_rate"], entry["gamma"], entry["gae_lambda"]) == (3, 5e-4, 0.999, 0.95)
+        assert (entry["clip_range"], entry["vf_coef"], entry["max_grad_norm"]) == (0.2, 0.5, 0.5)
+        assert entry["env_kwargs"] == {"distribution_mode": "easy", "num_levels": 500, "start_level": 0}
+        assert entry["eval_env_kwargs"] == {"distribution_mode": "easy", "num_levels": 500, "start_level": 500}
+        assert eval(entry["normalize"]) == {"norm_obs": False, "norm_reward": True}
+        assert entry["policy"].endswith("ImpalaCnnPolicy")
+    assert (fruitbot["maxent_ppo"]["maxent_coef"], fruitbot["maxent_ppo"]["ent_coef"]) == (0.3, 0.0)
+    assert fruitbot["ppo"]["ent_coef"] == 0.01
+
+    dspg, softql, sac = _entries("dspg"), _entries("softql"), _entries("sac")
+    paper_clip_norm = {"Hopper-v5": 1, "HalfCheetah-v5": 3, "Ant-v5": 5, "Walker2d-v5": 5}
+    reward_scale = {"Hopper-v5": 30, "HalfCheetah-v5": 30, "Walker2d-v5": 10, "Ant-v5": 300}
+    for task in MUJOCO_TASKS:
+        entry = dspg[task]
+        assert (entry["learning_rate"], entry["actor_learning_rate"], entry["batch_size"]) == (5e-4, 5e-5, 100)
+        assert (entry["gradient_steps"], entry["n_action_samples"], entry["tau"], entry["ent_coef"]) == (4, 64, 0.01, 0.2)
+        assert eval(entry["policy_kwargs"]) == {"net_arch": [512, 512]}
+        # the paper's clipping norm N with rewards scaled by 1/alpha is alpha * N on the alpha-scaled objective
+        assert entry["max_grad_norm"] == pytest.approx(0.2 * paper_clip_norm[task])
+        entry = softql[task]
+        assert entry["ent_coef"] == pytest.approx(1 / reward_scale[task])
+        assert eval(entry["policy_kwargs"]) == {"net_arch": [128, 128]}
+        assert (entry["learning_rate"], entry["batch_size"], entry["target_update_interval"], entry["tau"]) == (
+            3e-4,
+            128,
+            1000,
+            1.0,
+        )
+        assert (entry["n_value_particles"], entry["n_kernel_particles"], entry["kernel_update_ratio"]) == (16, 16, 0.5)
+        # the zoo's own SAC settings for the v4 ids, for the v5 ids
+        zoo_sac = yaml.safe_load((Path(rl_zoo3.__file__).parent / "hyperparams" / "sac.yml").read_text())
+        assert sac[task] == zoo_sac[task.replace("-v5", "-v4")]
+    for name, env_ids in {
+        "maxent_ppo": ("CartPole-v1", "Pendulum-v1"),
+        "dspg": ("Pendulum-v1",),
+        "softql": ("CartPole-v1", "Pendulum-v1"),
+    }.items():
+        for env_id in env_ids:
+            assert _entries(name)[env_id]["n_timesteps"] <= 1e5
+
+
+def _experiment(zoo, tmp_path, algo: str, env_id: str, **overrides) -> tuple:
+    """RL Zoo's own ExperimentManager, as train.py builds it, with our default config (no -conf)."""
+    args = argparse.Namespace(env_kwargs=None, algo=algo, env=env_id)
+    manager = zoo.exp_manager.ExperimentManager(
+        args, algo, env_id, str(tmp_path), n_timesteps=64, eval_freq=-1, hyperparams=overrides, seed=0, verbose=0
+    )
+    model, saved = manager.setup_experiment()
+    return manager, model, saved
+
+
+@pytest.mark.parametrize(
+    "algo, env_id",
+    [
+        ("maxent_ppo", "CartPole-v1"),
+        ("maxent_ppo", "Pendulum-v1"),
+        ("dspg", "Pendulum-v1"),
+        ("softql", "CartPole-v1"),
+        ("softql", "Pendulum-v1"),
+    ]
+    + [(algo, task) for algo in ("dspg", "softql") for task in MUJOCO_TASKS],
+)
+def test_every_entry_builds_its_model(zoo, tmp_path, algo, env_id):
+    """Each shipped entry goes through the zoo's preprocessing into the algorithm's constructor, unchanged."""
+    if env_id in MUJOCO_TASKS:
+        pytest.importorskip("mujoco")
+    manager, model, saved = _experiment(zoo, tmp_path, algo, env_id)
+    assert manager.config == str(hyperparams_path(algo))
+    assert type(model) is zoo.ALGOS[algo]
+    entry = _entries(algo)[env_id]
+    for key in ("gamma", "batch_size", "ent_coef", "n_action_samples", "max_grad_norm", "maxent_coef", "n_kernel_particles"):
+        if key in entry:
+            value = getattr(model, key)
+            assert (value(1.0) if callable(value) else value) == entry[key], key
+    if "policy_kwargs" in entry:
+        assert model.policy_kwargs["net_arch"] == eval(entry["policy_kwargs"])["net_arch"]
+    model.env.close()
+
+
+def test_fruitbot_entry_trains_and_evaluates_on_unseen_levels(zoo, tmp_path):
+    pytest.importorskip("procgen")
+    from sb3_maxent.common.policies import ImpalaCnnPolicy
+    from sb3_maxent.envs import ProcgenVecEnv
+
+    manager, model, _ = _experiment(zoo, tmp_path, "maxent_ppo", "procgen/fruitbot-v0", n_envs=2, n_steps=16, batch_size=32)
+    assert isinstance(model.policy, ImpalaCnnPolicy)
+    train_env = model.get_env().unwrapped
+    assert isinstance(train_env, ProcgenVecEnv) and train_env.num_envs == 2
+    assert (train_env.distribution_mode, train_env.start_level, train_env.num_levels) == ("easy", 0, 500)
+    eval_env = manager.create_envs(1, eval_env=True)
+    assert eval_env.norm_reward is False and eval_env.training is False
+    assert (eval_env.unwrapped.distribution_mode, eval_env.unwrapped.start_level, eval_env.unwrapped.num_levels) == (
+        "easy",
+        500,
+        500,
+    )
+    model.learn(32)
+    eval_env.close()
+
+
+def test_native_procgen_vec_env(tmp_path):
+    pytest.importorskip("procgen")
+    from stable_baselines3.common.env_util import make_vec_env
+    from stable_baselines3.common.vec_env import VecMonitor
+
+    from sb3_maxent.envs import ProcgenVecEnv
+    from sb3_maxent.zoo.wrappers import native_procgen_vec_env
+
+    env_kwargs = dict(distribution_mode="easy", num_levels=10, start_level=3, use_backgrounds=False)
+    envs = []
+    for monitor_dir in (None, tmp_path):
+        venv = make_vec_env("procgen/coinrun-v0", n_envs=3, seed=7, env_kwargs=env_kwargs, monitor_dir=monitor_dir)
+        envs.append(native_procgen_vec_env(venv, num_threads=0))
+    plain, monitored = envs
+    assert isinstance(plain, ProcgenVecEnv) and isinstance(monitored, VecMonitor)
+    for env in envs:
+        native = env.unwrapped
+        assert (native.game, native.num_envs, native.start_level, native.num_levels) == ("coinrun", 3, 3, 10)
+    # same seed -> same games: the seed of the zoo's vec env carries over
+    observations = [env.reset() for env in envs]
+    np.testing.assert_array_equal(observations[0], observations[1])
+    rng = np.random.default_rng(0)
+    for _ in range(2000):
+        actions = rng.integers(15, size=3)
+        (obs_a, _, dones_a, _), (obs_b, _, dones_b, _) = (env.step(actions) for env in envs)
+        np.testing.assert_array_equal(obs_a, obs_b)
+        np.testing.assert_array_equal(dones_a, dones_b)
+        if dones_b.any():
+            break
+    assert dones_b.any()
+    assert (tmp_path / "0.monitor.csv").read_text().count("\n") > 2  # header lines plus the episode
+    for env in envs:
+        env.close()
+    with pytest.raises(ValueError, match="only replaces vectorized procgen"):
+        native_procgen_vec_env(make_vec_env("CartPole-v1", n_envs=1))
+
+
+# ---------------------------------------------------------------------------------------------
+# The documented commands, as subprocesses
+# ---------------------------------------------------------------------------------------------
+@needs_hook
+def test_hook_is_lazy_and_can_be_turned_off(tmp_path):
+    probe = (
+        "import sys; heavy = sorted(m for m in ('sb3_maxent', 'torch', 'stable_baselines3', 'rl_zoo3') if m in sys.modules); "
+        "print('HEAVY', heavy, '_sb3_maxent_zoo_hook' in sys.modules); import rl_zoo3; "
+        "print('ZOO', sorted(k for k in ('maxent_ppo', 'maxentppo', 'dspg', 'softql') if k in rl_zoo3.ALGOS))"
+    )
+    on, off = run_parallel([["-c", probe]] * 2, tmp_path, envs=[{}, {"SB3_MAXENT_NO_ZOO_HOOK": "1"}])
+    assert "HEAVY [] True" in on.stdout, on.stdout  # the hook itself imports nothing
+    assert "ZOO ['dspg', 'maxent_ppo', 'maxentppo', 'softql']" in on.stdout, on.stdout
+    assert "HEAVY [] False" in off.stdout and "ZOO []" in off.stdout, off.stdout
+
+
+@needs_hook
+def test_train_commands_for_every_algorithm(tmp_path):
+    """The literal commands of the issue, shortened with -n and --hyperparams; FruitBot with its shipped entry."""
+    common = ["-f", "logs", "--seed", "0", "--eval-freq", "-1", "--verbose", "0", *ZOO_THREADS]
+    commands = [
+        ["-m", "rl_zoo3.train", "--algo", "maxent_ppo", "--env", "procgen/fruitbot-v0", "-n", "64", *common]
+        + ["--hyperparams", "n_envs:2", "n_steps:32", "batch_size:32", "n_epochs:1"],
+        ["-m", "rl_zoo3.train", "--algo", "dspg", "--env", "Pendulum-v1", "-n", "120", *common]
+        + ["--hyperparams", "learning_starts:100", "n_action_samples:4", "gradient_steps:1"],
+        ["-m", "rl_zoo3.train", "--algo", "softql", "--env", "Pendulum-v1", "-n", "120", *common]
+        + ["--hyperparams", "learning_starts:100", "batch_size:16"],
+    ]
+    if sys.modules.get("procgen") is None and not _importable("procgen"):
+        commands = commands[1:]
+    results = run_parallel(commands, tmp_path)
+    for command, result in zip(commands, results, strict=True):
+        assert result.returncode == 0, result.stdout[-4000:]
+        algo, env_id = command[command.index("--algo") + 1], command[command.index("--env") + 1]
+        # no -conf: the shipped YAML was used
+        assert f"Loading hyperparameters from: {hyperparams_path(algo)}" in result.stdout
+        env_name = env_id.replace("/", "-")
+        assert (tmp_path / "logs" / algo / f"{env_name}_1" / f"{env_name}.zip").is_file()
+    model = DSPG.load(tmp_path / "logs" / "dspg" / "Pendulum-v1_1" / "Pendulum-v1.zip")
+    assert model.num_timesteps == 120 and model.n_action_samples == 4
+
+
+def _importable(name: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(name) is not None
+
+
+@needs_requests
+def test_explicit_train_and_enjoy_without_the_hook(tmp_path):
+    """With the hook off, rl_zoo3 knows nothing of us, and python -m sb3_maxent.train / enjoy do the same job."""
+    off = {"SB3_MAXENT_NO_ZOO_HOOK": "1"}
+    train = ["--algo", "maxent_ppo", "--env", "CartPole-v1", "-n", "256", "-f", "logs", "--seed", "0", "--eval-freq", "-1"]
+    refused, trained = run_parallel(
+        [["-m", "rl_zoo3.train", *train], ["-m", "sb3_maxent.train", *train, *ZOO_THREADS, "--verbose", "0"]],
+        tmp_path,
+        env=off,
+    )
+    assert refused.returncode == 2 and "invalid choice: 'maxent_ppo'" in refused.stdout, refused.stdout[-3000:]
+    assert trained.returncode == 0, trained.stdout[-3000:]
+    enjoy = run(
+        ["-m", "sb3_maxent.enjoy", "--algo", "maxent_ppo", "--env", "CartPole-v1", "-f", "logs", "--no-render", "-n", "300"]
+        + ZOO_THREADS,
+        tmp_path,
+        env=off,
+    )
+    assert "Loading logs/maxent_ppo/CartPole-v1_1/CartPole-v1.zip" in enjoy.stdout
+    assert re.search(r"Episode Reward: \d+", enjoy.stdout), enjoy.stdout[-3000:]
+
+
+@needs_hook
+@needs_requests
+def test_enjoy_command(tmp_path):
+    run(["-m", "rl_zoo3.train", "--algo", "dspg", "--env", "Pendulum-v1", "-n", "120", "-f", "logs", "--eval-freq", "-1"]
+        + ["--hyperparams", "learning_starts:100", "n_action_samples:4", "--verbose", "0", *ZOO_THREADS], tmp_path)  # fmt: skip
+    enjoy = run(["-m", "rl_zoo3.enjoy", "--algo", "dspg", "--env", "Pendulum-v1", "-f", "logs", "--no-render", "-n", "210"]
+                + ZOO_THREADS, tmp_path)  # fmt: skip
+    assert re.search(r"Episode Reward: -\d+", enjoy.stdout), enjoy.stdout[-3000:]
+
+
+@pytest.mark.parametrize(
+    "algo, env_id",
+    [
+        ("maxent_ppo", "CartPole-v1"),
+        ("dspg", "Pendulum-v1"),
+        pytest.param(
+            "softql",
+            "CartPole-v1",
+            marks=pytest.mark.xfail(
+                reason="SoftQL._setup_model refuses learning_rate=0.0, which rl_zoo3.enjoy passes in custom_objects",
+                strict=False,
+            ),
+        ),
+    ],
+)
+@pytest.mark.filterwarnings("ignore:You have specified a mini-batch size")
+def test_models_load_as_enjoy_loads_them(zoo, tmp_path, algo, env_id):
+    """rl_zoo3.enjoy loads every model with learning_rate=0 (and schedules of 0) in custom_objects."""
+    _, model, _ = _experiment(zoo, tmp_path, algo, env_id, n_envs=1, policy_kwargs="dict(net_arch=[8])")
+    model.save(tmp_path / "model")
+    custom_objects = {"learning_rate": 0.0, "lr_schedule": lambda _: 0.0, "clip_range": lambda _: 0.0}
+    loaded = zoo.ALGOS[algo].load(tmp_path / "model", custom_objects=custom_objects, seed=0)
+    assert loaded.predict(model.observation_space.sample(), deterministic=True)[0] in model.action_space
+
+
+@needs_hook
+def test_error_messages(tmp_path):
+    shadow = tmp_path / "no_procgen" / "procgen"
+    shadow.mkdir(parents=True)
+    (shadow / "__init__.py").write_text("raise ModuleNotFoundError(\"No module named 'procgen'\", name='procgen')\n")
+    train = ["-m", "rl_zoo3.train", "-f", "logs", "-n", "64", "--eval-freq", "-1", *ZOO_THREADS]
+    commands = {
+        "unknown algorithm": [*train, "--algo", "maxent_pp", "--env", "CartPole-v1"],
+        "unknown env": [*train, "--algo", "maxent_ppo", "--env", "procgen/fruitbt-v0"],
+        "env missing from the YAML": [*train, "--algo", "dspg", "--env", "MountainCarContinuous-v0"],
+    }
+    results = dict(zip(commands, run_parallel(list(commands.values()), tmp_path), strict=True))
+    missing_procgen = run(
+        [*train, "--algo", "maxent_ppo", "--env", "procgen/fruitbot-v0", "--hyperparams", "n_envs:1"],
+        tmp_path,
+        env={"PYTHONPATH": str(shadow.parent)},
+        check=False,
+    )
+    for result in (*results.values(), missing_procgen):
+        assert result.returncode != 0
+    assert re.search(
+        r"argument --algo: invalid choice: 'maxent_pp' \(choose from .*maxent_ppo", results["unknown algorithm"].stdout
+    )
+    assert (
+        "procgen/fruitbt-v0 not found in gym registry, you maybe meant procgen/fruitbot-v0?" in results["unknown env"].stdout
+    )
+    message = results["env missing from the YAML"].stdout
+    assert "No hyperparameters for --algo dspg --env MountainCarContinuous-v0" in message, message[-3000:]
+    assert "it has entries for HalfCheetah-v5, Hopper-v5, Ant-v5, Walker2d-v5, Pendulum-v1" in message
+    assert 'Procgen is not installed: run `pip install "sb3-maxent[procgen]"`' in missing_procgen.stdout, (
+        missing_procgen.stdout[-3000:]
+    )
