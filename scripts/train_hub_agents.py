@@ -54,7 +54,8 @@ integration registers `--algo {algo}`: install it with `pip install "sb3-maxent[
 It ships inside the sb3-maxent wheel (`sb3_maxent/zoo/agents/{repo_name}`), made by `scripts/train_hub_agents.py`:
 
 ```bash
-python -m rl_zoo3.train --algo {algo} --env {env_id} --seed {AGENTS[repo_name][2]}  # hyperparameters: sb3_maxent/hyperparams/{algo}.yml
+# hyperparameters: sb3_maxent/hyperparams/{algo}.yml
+python -m rl_zoo3.train --algo {algo} --env {env_id} --seed {AGENTS[repo_name][2]}
 ```
 
 Mean return over {results["n_eval_episodes"]} {"deterministic" if results["is_deterministic"] else "stochastic"} evaluation
@@ -80,14 +81,48 @@ def train_and_package(repo_name: str) -> dict:
         work = Path(work_dir)
         start = time.perf_counter()
         _run(
-            [sys.executable, "-m", "rl_zoo3.train", "--algo", algo, "--env", env_id, "--seed", str(seed), "-f", "logs"]
-            + ["--eval-freq", "-1", "--verbose", "0", "--num-threads", "1"],
+            [
+                sys.executable,
+                "-m",
+                "rl_zoo3.train",
+                "--algo",
+                algo,
+                "--env",
+                env_id,
+                "--seed",
+                str(seed),
+                "-f",
+                "logs",
+                "--eval-freq",
+                "-1",
+                "--verbose",
+                "0",
+                "--num-threads",
+                "1",
+            ],
             cwd=work,
         )
         train_seconds = time.perf_counter() - start
         _run(
-            [sys.executable, "-m", "sb3_maxent.zoo.push_to_hub", "--dry-run", "--algo", algo, "--env", env_id]
-            + ["-f", "logs", "-orga", ORGANIZATION, "--no-render", "--seed", "0", "--num-threads", "1"],
+            [
+                sys.executable,
+                "-m",
+                "sb3_maxent.zoo.push_to_hub",
+                "--dry-run",
+                "--algo",
+                algo,
+                "--env",
+                env_id,
+                "-f",
+                "logs",
+                "-orga",
+                ORGANIZATION,
+                "--no-render",
+                "--seed",
+                "0",
+                "--num-threads",
+                "1",
+            ],
             cwd=work,
         )
         packaged = work / "hub" / repo_name
@@ -101,9 +136,8 @@ def train_and_package(repo_name: str) -> dict:
     with open(target / "README.md", "a") as card:
         card.write(_card_section(repo_name, algo, env_id, class_name, results, train_seconds))
     size = sum(path.stat().st_size for path in target.iterdir())
-    print(
-        f"{repo_name}: {results['mean_reward']:.1f} +/- {results['std_reward']:.1f}, {train_seconds:.0f} s, {size / 1024:.0f} KB"
-    )
+    mean, std = results["mean_reward"], results["std_reward"]
+    print(f"{repo_name}: {mean:.1f} +/- {std:.1f}, {train_seconds:.0f} s, {size / 1024:.0f} KB")
     return results
 
 

@@ -70,7 +70,7 @@ def _entries(name: str) -> dict:
 
 def test_yaml_contents_match_the_papers():
     fruitbot = {name: _entries(name)["procgen/fruitbot-v0"] for name in ("maxent_ppo", "ppo")}
-    for name, entry in fruitbot.items():
+    for entry in fruitbot.values():
         # ALGORITHMS.md §1: 64 envs x 256 steps in 8 minibatches, 3 epochs, lr 5e-4, gamma 0.999, lambda 0.95, clip 0.2
         assert entry["n_envs"] * entry["n_steps"] == 8 * entry["batch_size"] == 64 * 256
         assert (entry["n_epochs"], entry["learning_rate"], entry["gamma"], entry["gae_lambda"]) == (3, 5e-4, 0.999, 0.95)
@@ -139,7 +139,7 @@ def test_every_entry_builds_its_model(zoo, tmp_path, algo, env_id):
     """Each shipped entry goes through the zoo's preprocessing into the algorithm's constructor, unchanged."""
     if env_id in MUJOCO_TASKS:
         pytest.importorskip("mujoco")
-    manager, model, saved = _experiment(zoo, tmp_path, algo, env_id)
+    manager, model, _saved = _experiment(zoo, tmp_path, algo, env_id)
     assert manager.config == str(hyperparams_path(algo))
     assert type(model) is zoo.ALGOS[algo]
     entry = _entries(algo)[env_id]
@@ -231,12 +231,51 @@ def test_train_commands_for_every_algorithm(tmp_path):
     """The literal commands of the issue, shortened with -n and --hyperparams; FruitBot with its shipped entry."""
     common = ["-f", "logs", "--seed", "0", "--eval-freq", "-1", "--verbose", "0", *ZOO_THREADS]
     commands = [
-        ["-m", "rl_zoo3.train", "--algo", "maxent_ppo", "--env", "procgen/fruitbot-v0", "-n", "64", *common]
-        + ["--hyperparams", "n_envs:2", "n_steps:32", "batch_size:32", "n_epochs:1"],
-        ["-m", "rl_zoo3.train", "--algo", "dspg", "--env", "Pendulum-v1", "-n", "120", *common]
-        + ["--hyperparams", "learning_starts:100", "n_action_samples:4", "gradient_steps:1"],
-        ["-m", "rl_zoo3.train", "--algo", "softql", "--env", "Pendulum-v1", "-n", "120", *common]
-        + ["--hyperparams", "learning_starts:100", "batch_size:16"],
+        [
+            "-m",
+            "rl_zoo3.train",
+            "--algo",
+            "maxent_ppo",
+            "--env",
+            "procgen/fruitbot-v0",
+            "-n",
+            "64",
+            *common,
+            "--hyperparams",
+            "n_envs:2",
+            "n_steps:32",
+            "batch_size:32",
+            "n_epochs:1",
+        ],
+        [
+            "-m",
+            "rl_zoo3.train",
+            "--algo",
+            "dspg",
+            "--env",
+            "Pendulum-v1",
+            "-n",
+            "120",
+            *common,
+            "--hyperparams",
+            "learning_starts:100",
+            "n_action_samples:4",
+            "gradient_steps:1",
+        ],
+        [
+            "-m",
+            "rl_zoo3.train",
+            "--algo",
+            "softql",
+            "--env",
+            "Pendulum-v1",
+            "-n",
+            "120",
+            *common,
+            "--hyperparams",
+            "learning_starts:100",
+            "batch_size:16",
+        ],
     ]
     if sys.modules.get("procgen") is None and not _importable("procgen"):
         commands = commands[1:]
@@ -271,8 +310,20 @@ def test_explicit_train_and_enjoy_without_the_hook(tmp_path):
     assert refused.returncode == 2 and "invalid choice: 'maxent_ppo'" in refused.stdout, refused.stdout[-3000:]
     assert trained.returncode == 0, trained.stdout[-3000:]
     enjoy = run(
-        ["-m", "sb3_maxent.enjoy", "--algo", "maxent_ppo", "--env", "CartPole-v1", "-f", "logs", "--no-render", "-n", "300"]
-        + ZOO_THREADS,
+        [
+            "-m",
+            "sb3_maxent.enjoy",
+            "--algo",
+            "maxent_ppo",
+            "--env",
+            "CartPole-v1",
+            "-f",
+            "logs",
+            "--no-render",
+            "-n",
+            "300",
+            *ZOO_THREADS,
+        ],
         tmp_path,
         env=off,
     )
@@ -283,10 +334,46 @@ def test_explicit_train_and_enjoy_without_the_hook(tmp_path):
 @needs_hook
 @needs_requests
 def test_enjoy_command(tmp_path):
-    run(["-m", "rl_zoo3.train", "--algo", "dspg", "--env", "Pendulum-v1", "-n", "120", "-f", "logs", "--eval-freq", "-1"]
-        + ["--hyperparams", "learning_starts:100", "n_action_samples:4", "--verbose", "0", *ZOO_THREADS], tmp_path)  # fmt: skip
-    enjoy = run(["-m", "rl_zoo3.enjoy", "--algo", "dspg", "--env", "Pendulum-v1", "-f", "logs", "--no-render", "-n", "210"]
-                + ZOO_THREADS, tmp_path)  # fmt: skip
+    run(
+        [
+            "-m",
+            "rl_zoo3.train",
+            "--algo",
+            "dspg",
+            "--env",
+            "Pendulum-v1",
+            "-n",
+            "120",
+            "-f",
+            "logs",
+            "--eval-freq",
+            "-1",
+            "--hyperparams",
+            "learning_starts:100",
+            "n_action_samples:4",
+            "--verbose",
+            "0",
+            *ZOO_THREADS,
+        ],
+        tmp_path,
+    )
+    enjoy = run(
+        [
+            "-m",
+            "rl_zoo3.enjoy",
+            "--algo",
+            "dspg",
+            "--env",
+            "Pendulum-v1",
+            "-f",
+            "logs",
+            "--no-render",
+            "-n",
+            "210",
+            *ZOO_THREADS,
+        ],
+        tmp_path,
+    )
     assert re.search(r"Episode Reward: -\d+", enjoy.stdout), enjoy.stdout[-3000:]
 
 
