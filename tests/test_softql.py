@@ -176,16 +176,20 @@ def test_multi_input_policies():
     assert type(model.policy) is ContinuousMultiInputPolicy
 
 
-def test_atari_style_images():
+@pytest.mark.parametrize("policy", ["CnnPolicy", "ImpalaCnnPolicy"])
+def test_atari_style_images(policy):
     ale_py = pytest.importorskip("ale_py")
     from stable_baselines3.common.atari_wrappers import AtariWrapper
     from stable_baselines3.common.vec_env import VecFrameStack
 
     gym.register_envs(ale_py)
     env = VecFrameStack(DummyVecEnv([lambda: AtariWrapper(gym.make("ALE/Pong-v5", frameskip=1))]), n_stack=4)
-    model = SoftQL("CnnPolicy", env, **{**SMALL, "learning_starts": 30}, seed=0).learn(50)
+    model = SoftQL(policy, env, **{**SMALL, "learning_starts": 30, "batch_size": 4}, seed=0).learn(50)
     assert model.observation_space.shape == (4, 84, 84)  # channels first after SB3's VecTransposeImage
     assert model.policy.q_net(th.zeros(1, 4, 84, 84)).shape == (1, 6)
+    assert model._n_updates == 20 and np.isfinite(model.logger.name_to_value["train/loss"])
+    if policy == "ImpalaCnnPolicy":
+        assert isinstance(model.q_net.features_extractor, ImpalaCNN)
     env.close()
 
 

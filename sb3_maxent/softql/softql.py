@@ -259,6 +259,8 @@ class SoftQL(OffPolicyAlgorithm):
                 setattr(self, name, value)
             if not is_int(value) or value < 1:
                 raise ValueError(f"`{name}` must be an integer >= 1, got {value!r}")
+        if isinstance(self.learning_starts, float) and self.learning_starts.is_integer():
+            self.learning_starts = int(self.learning_starts)
         if not is_int(self.learning_starts) or self.learning_starts < 0:
             raise ValueError(f"`learning_starts` must be an integer >= 0, got {self.learning_starts!r}")
         if not callable(self.learning_rate) and not (isinstance(self.learning_rate, (float, int)) and self.learning_rate > 0):
@@ -277,9 +279,7 @@ class SoftQL(OffPolicyAlgorithm):
 
     def _setup_ent_coef(self) -> None:
         """Create the temperature: fixed, or learned (``"auto"``, discrete actions only)."""
-        if isinstance(self.ent_coef, str):
-            if not self.ent_coef.startswith("auto"):
-                raise ValueError(f"`ent_coef` must be a float > 0 or 'auto' / 'auto_<initial value>', got {self.ent_coef!r}")
+        if isinstance(self.ent_coef, str) and self.ent_coef.startswith("auto"):
             if not self.is_discrete:
                 raise ValueError(
                     "ent_coef='auto' is not available for Box action spaces: learning the temperature needs the "
@@ -314,7 +314,9 @@ class SoftQL(OffPolicyAlgorithm):
             try:
                 value = float(self.ent_coef)
             except (TypeError, ValueError) as error:
-                raise ValueError(f"`ent_coef` must be a float > 0 or 'auto', got {self.ent_coef!r}") from error
+                raise ValueError(
+                    f"`ent_coef` must be a float > 0 or 'auto' / 'auto_<initial value>', got {self.ent_coef!r}"
+                ) from error
             if not (np.isfinite(value) and value > 0):
                 raise ValueError(
                     f"`ent_coef` must be a finite float > 0 (the temperature of the Boltzmann policy), got {self.ent_coef}"
