@@ -1,0 +1,188 @@
+"""
+Hugging Face Hub: the shipped agents, ``huggingface_sb3.load_from_hub`` + ``<Algo>.load``, ``python -m
+rl_zoo3.load_from_hub`` / ``enjoy`` / ``push_to_hub``, with the real client code on a populated local cache and
+``HF_HUB_OFFLINE=1`` (no network). Only ``push_to_hub``'s three network calls are skipped (``--dry-run``).
+"""
+
+import json
+import re
+import zipfile
+
+import pytest
+import yaml
+from zoo_helpers import ZOO_THREADS, needs_hook, needs_requests, run, run_parallel
+
+from sb3_maxent.zoo import register, zoo_aliases
+from sb3_maxent.zoo.hub import SHIPPED_AGENTS_ORGANIZATION, add_to_hub_cache, cache_shipped_agents, shipped_agents
+
+pytest.importorskip("rl_zoo3")
+pytest.importorskip("huggingface_sb3")
+
+
+def _offline(cache_dir) -> dict[str, str]:
+    return {"HF_HUB_OFFLINE": "1", "HF_HUB_CACHE": str(cache_dir), "TRUST_REMOTE_CODE": "True"}
+
+
+def _card_metadata(readme: str) -> dict:
+    front_matter = re.match(r"^---\n(.*?)\n---\n", readme, re.DOTALL)
+    assert front_matter, readme[:500]
+    return yaml.safe_load(front_matter.group(1))
+
+
+def test_shipped_agents_are_complete_hub_repositories():
+    agents = shipped_agents()
+    assert {"maxent_ppo-CartPole-v1", "dspg-Pendulum-v1", "softql-CartPole-v1"} <= set(agents)
+    total_size = 0
+    for name, folder in agents.items():
+        algo, env_id = name.split("-", 1)
+        files = {path.name for path in folder.iterdir()}
+        # what `python -m rl_zoo3.load_from_hub` downloads, the evaluation and the card
+        assert {f"{name}.zip", "config.yml", "args.yml", "env_kwargs.yml", "train_eval_metrics.zip"} <= files
+        assert {"README.md", "results.json"} <= files
+        total_size += sum(path.stat().st_size for path in folder.iterdir())
+        metadata = _card_metadata((folder / "README.md").read_text())
+        model_index = metadata["model-index"][0]
+        algorithm = zoo_aliases()[algo]
+        # the zoo reads the algorithm back from the card: model-index[0].name.lower() must be a registered alias
+        assert model_index["name"] == algorithm.class_name
+        assert zoo_aliases()[model_index["name"].lower()] is algorithm
+        assert model_index["results"][0]["dataset"]["name"] == env_id
+        results = json.loads((folder / "results.json").read_text())
+        stated = model_index["results"][0]["metrics"][0]["value"]
+        assert stated == f"{results['mean_reward']:.2f} +/- {results['std_reward']:.2f}"
+        assert "sb3-maxent" in metadata["tags"]
+        with zipfile.ZipFile(folder / f"{name}.zip") as archive:
+            assert {"data", "policy.pth"} <= set(archive.namelist())
+    assert total_size < 600_000
+
+
+@needs_requests
+def test_missing_file_error_is_the_hubs_and_requests(tmp_path):
+    """rl_zoo3.load_from_hub catches requests.HTTPError for a repository without vec_normalize.pkl."""
+    register()
+    import huggingface_sb3
+
+    folder = tmp_path / "repo"
+    folder.mkdir()
+    (folder / "config.yml").write_text("{}\n")
+    add_to_hub_cache(folder, "someone/repo", tmp_path / "cache")
+    # the real client, with the cache of this test process
+    from huggingface_hub import hf_hub_download
+
+    assert hf_hub_download("someone/repo", "config.yml", cache_dir=tmp_path / "cache", local_files_only=True)
+    probe = (
+        "import huggingface_sb3, requests, rl_zoo3\n"
+        "from huggingface_hub.errors import EntryNotFoundError\n"
+        "print('FOUND', huggingface_sb3.load_from_hub('someone/repo', 'config.yml'))\n"
+        "try:\n    huggingface_sb3.load_from_hub('someone/repo', 'vec_normalize.pkl')\n"
+        "except requests.HTTPError as error:\n"
+        "    print('CAUGHT', isinstance(error, EntryNotFoundError), type(error).__name__)\n"
+    )
+    output = run(["-c", probe], tmp_path, env=_offline(tmp_path / "cache")).stdout
+    assert "FOUND" in output and "CAUGHT True LocalEntryNotFoundError" in output, output[-3000:]
+    assert huggingface_sb3.load_from_hub._sb3_maxent_wrapped
+
+
+def test_shipped_agents_load_from_the_hub_cache_and_reach_their_return(tmp_path):
+    """huggingface_sb3.load_from_hub + <Algo>.load, evaluated as push_to_hub evaluated them."""
+    cache_shipped_agents(tmp_path / "cache")
+    script = f"""
+import json, sys
+from huggingface_sb3 import load_from_hub
+from stable_baselines3.common.evaluation import evaluate_policy
+from stable_baselines3.common.env_util import make_vec_env
+import sb3_maxent
+
+results = {{}}
+for name, class_name in json.loads(sys.argv[1]).items():
+    env_id = name.split("-", 1)[1]
+    checkpoint = load_from_hub(f"{SHIPPED_AGENTS_ORGANIZATION}/{{name}}", f"{{name}}.zip")
+    model = getattr(sb3_maxent, class_name).load(checkpoint, buffer_size=1)
+    mean, std = evaluate_policy(model, make_vec_env(env_id, n_envs=1, seed=0), n_eval_episodes=10, deterministic=True)
+    results[name] = mean
+print("RESULTS", json.dumps(results))
+"""
+    agents = {name: zoo_aliases()[name.split("-", 1)[0]].class_name for name in shipped_agents()}
+    output = run(["-c", script, json.dumps(agents)], tmp_path, env=_offline(tmp_path / "cache")).stdout
+    results = json.loads(output.split("RESULTS ", 1)[1])
+    for name, mean_return in results.items():
+        stated = json.loads((shipped_agents()[name] / "results.json").read_text())["mean_reward"]
+        assert mean_return >= stated - max(5.0, 0.05 * abs(stated)), (name, mean_return, stated)
+
+
+@needs_hook
+@needs_requests
+def test_load_from_hub_enjoy_and_push_to_hub_commands(tmp_path):
+    """The documented Hub commands, on the shipped MaxEntPPO agent, and the round trip through push_to_hub."""
+    offline = _offline(tmp_path / "cache")
+    cache_shipped_agents(tmp_path / "cache")
+    name, env_id = "maxent_ppo-CartPole-v1", "CartPole-v1"
+    download = run(
+        [
+            "-m",
+            "rl_zoo3.load_from_hub",
+            "--algo",
+            "maxent_ppo",
+            "--env",
+            env_id,
+            "-orga",
+            SHIPPED_AGENTS_ORGANIZATION,
+            "-f",
+            "logs",
+        ],
+        tmp_path,
+        env=offline,
+    )
+    assert "No normalization file" in download.stdout  # rl_zoo3 2.9.2's `except HTTPError` works again
+    assert (tmp_path / "logs" / "maxent_ppo" / f"{env_id}_1" / f"{env_id}.zip").is_file()
+
+    push = ["--algo", "maxent_ppo", "--env", env_id, "-f", "logs", "-orga", "someone", "--no-render", *ZOO_THREADS]
+    enjoy, dry_run, literal_push = run_parallel(
+        [
+            [
+                "-m",
+                "rl_zoo3.enjoy",
+                "--algo",
+                "maxent_ppo",
+                "--env",
+                env_id,
+                "-f",
+                "logs",
+                "--no-render",
+                "-n",
+                "1000",
+                *ZOO_THREADS,
+            ],
+            ["-m", "sb3_maxent.zoo.push_to_hub", "--dry-run", *push],
+            ["-m", "rl_zoo3.push_to_hub", *push],
+        ],
+        tmp_path,
+        env=offline,
+    )
+    assert enjoy.returncode == 0 and "Episode Reward: 500.00" in enjoy.stdout, enjoy.stdout[-3000:]
+    # the literal command gets past rl_zoo3 2.9.2's `generate_metadata` import and stops at the first network call
+    assert literal_push.returncode != 0
+    assert "generate_metadata" not in literal_push.stdout, literal_push.stdout[-3000:]
+    assert re.search(r"create_repo|[Oo]ffline", literal_push.stdout), literal_push.stdout[-3000:]
+
+    assert dry_run.returncode == 0, dry_run.stdout[-3000:]
+    repo = tmp_path / "hub" / name
+    metadata = _card_metadata((repo / "README.md").read_text())
+    assert metadata["model-index"][0]["name"] == "MaxEntPPO"
+    assert metadata["model-index"][0]["results"][0]["metrics"][0]["value"].startswith("500.00 +/- 0.00")
+    assert "--algo maxent_ppo --env CartPole-v1" in (repo / "README.md").read_text()
+    assert {f"{name}.zip", "config.yml", "args.yml", "env_kwargs.yml", "train_eval_metrics.zip", "results.json"} <= {
+        path.name for path in repo.iterdir()
+    }
+
+    # round trip: the packaged repository, as if pushed and downloaded, loads back through the Hub client
+    add_to_hub_cache(repo, f"someone/{name}", tmp_path / "cache")
+    check = (
+        "from huggingface_sb3 import load_from_hub\nfrom rl_zoo3 import ALGOS\nimport yaml, re\n"
+        f"card = open(load_from_hub('someone/{name}', 'README.md')).read()\n"
+        "name = yaml.safe_load(re.match(r'^---\\n(.*?)\\n---\\n', card, re.S).group(1))['model-index'][0]['name']\n"
+        f"model = ALGOS[name.lower()].load(load_from_hub('someone/{name}', '{name}.zip'))\n"
+        "print('LOADED', type(model).__name__, model.maxent_coef(1.0), model.num_timesteps)\n"
+    )
+    loaded = run(["-c", check], tmp_path, env=offline).stdout
+    assert re.search(r"LOADED MaxEntPPO 0.01 100000$", loaded, re.MULTILINE), loaded[-3000:]

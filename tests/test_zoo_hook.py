@@ -1,0 +1,137 @@
+"""
+The ``.pth`` hook as installed by ``pip install .`` (regular wheel) and ``pip install -e .`` (PEP 660 editable
+wheel), and the post-import hook mechanism itself.
+"""
+
+import subprocess
+import sys
+import sysconfig
+import zipfile
+from pathlib import Path
+
+import pytest
+from zoo_helpers import REPO_ROOT, run
+
+import _sb3_maxent_zoo_hook
+
+PTH_FILE = "sb3_maxent_zoo_hook.pth"
+ZOO_ALIASES = ("maxent_ppo", "maxentppo", "dspg", "softql")
+
+# Python without site (-S): this environment's site-packages go on sys.path *without* their .pth files (so neither
+# the editable install of the project nor its hook), then the site folder under test is added as a site dir, .pth
+# files included: only that install's hook and copy of the package can register.
+PROBE = """
+import site, sys
+sys.path.append({packages!r})
+site.addsitedir({site_dir!r})
+import rl_zoo3, sb3_maxent
+print("PACKAGE", sb3_maxent.__file__)
+print("ZOO", sorted(alias for alias in {aliases!r} if alias in rl_zoo3.ALGOS))
+"""
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("wheel")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(folder), str(REPO_ROOT)],
+        check=True,
+        capture_output=True,
+    )
+    (path,) = folder.glob("sb3_maxent-*.whl")
+    return path
+
+
+def test_wheel_ships_the_hook_the_yamls_and_the_agents(wheel):
+    names = set(zipfile.ZipFile(wheel).namelist())
+    # top level of the wheel = site-packages
+    assert {PTH_FILE, "_sb3_maxent_zoo_hook.py"} <= names
+    assert zipfile.ZipFile(wheel).read(PTH_FILE) == (REPO_ROOT / PTH_FILE).read_bytes()
+    for name in ("maxent_ppo", "ppo", "dspg", "softql", "sac"):
+        assert f"sb3_maxent/hyperparams/{name}.yml" in names
+    assert any(name.startswith("sb3_maxent/zoo/agents/maxent_ppo-CartPole-v1/") for name in names)
+    assert "sb3_maxent/zoo/hub.py" in names
+
+
+def test_regular_install_registers_with_the_zoo(wheel, tmp_path):
+    """``pip install .``: the wheel's files, installed by pip into a site folder, and used from there."""
+    target = tmp_path / "site-packages"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
+        check=True,
+        capture_output=True,
+    )
+    assert (target / PTH_FILE).is_file()
+    probe = PROBE.format(packages=sysconfig.get_paths()["purelib"], site_dir=str(target), aliases=ZOO_ALIASES)
+    output = run(["-S", "-c", probe], tmp_path).stdout
+    assert f"PACKAGE {target / 'sb3_maxent' / '__init__.py'}" in output, output[-3000:]
+    assert f"ZOO {sorted(ZOO_ALIASES)}" in output
+    off = run(["-S", "-c", probe], tmp_path, env={"SB3_MAXENT_NO_ZOO_HOOK": "1"}).stdout
+    assert "ZOO []" in off
+
+
+@pytest.mark.slow
+def test_editable_install_registers_with_the_zoo(tmp_path):
+    """``pip install -e .`` (PEP 660) in a fresh virtual environment on top of this one's packages."""
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    venv_python = venv / "bin" / "python"
+    venv_site = Path(
+        subprocess.run(
+            [str(venv_python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    )
+    # the dependencies (and setuptools for the build) come from this environment, as a plain path entry
+    (venv_site / "base.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(venv_python),
+            "install",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-e",
+            str(REPO_ROOT),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    assert (venv_site / PTH_FILE).is_file()
+    probe = "import rl_zoo3, sb3_maxent; print('PACKAGE', sb3_maxent.__file__); print('ZOO', sorted(rl_zoo3.ALGOS))"
+    output = subprocess.run([str(venv_python), "-c", probe], cwd=tmp_path, capture_output=True, text=True).stdout
+    assert f"PACKAGE {REPO_ROOT / 'sb3_maxent' / '__init__.py'}" in output, output
+    assert all(f"'{alias}'" in output for alias in ZOO_ALIASES), output
+
+
+def test_when_imported_runs_callbacks_after_the_module(tmp_path, monkeypatch):
+    package = tmp_path / "hooked_package_for_test"
+    package.mkdir()
+    (package / "__init__.py").write_text("VALUE = 1\n")
+    (package / "sub.py").write_text("VALUE = 2\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    seen = []
+    _sb3_maxent_zoo_hook.when_imported("hooked_package_for_test", lambda module: seen.append(("package", module.VALUE)))
+    _sb3_maxent_zoo_hook.when_imported("hooked_package_for_test.sub", lambda module: seen.append(("sub", module.VALUE)))
+    assert seen == []
+    import hooked_package_for_test.sub
+
+    assert seen == [("package", 1), ("sub", 2)]
+    # the module keeps its own loader, and the finder leaves sys.meta_path once nothing is pending
+    assert type(hooked_package_for_test.__loader__).__name__ == "SourceFileLoader"
+    assert type(hooked_package_for_test.__spec__.loader).__name__ == "SourceFileLoader"
+    assert not {"hooked_package_for_test", "hooked_package_for_test.sub"} & set(_sb3_maxent_zoo_hook._pending)
+    assert (_sb3_maxent_zoo_hook._finder in sys.meta_path) == bool(_sb3_maxent_zoo_hook._pending)
+    # an already imported module: the callback runs at once; a failing callback warns, never breaks the import
+    _sb3_maxent_zoo_hook.when_imported("hooked_package_for_test", lambda module: seen.append(("again", module.VALUE)))
+    assert seen[-1] == ("again", 1)
+    with pytest.warns(RuntimeWarning, match="could not complete its RL Zoo integration"):
+        _sb3_maxent_zoo_hook.when_imported("hooked_package_for_test", lambda module: 1 / 0)
+    for name in ("hooked_package_for_test", "hooked_package_for_test.sub"):
+        sys.modules.pop(name, None)

@@ -1,0 +1,130 @@
+"""
+``-optimize`` for our algorithms: the samplers draw our own knobs (temperatures, particles, clipping), and an Optuna
+storage lets several workers tune one study: SQLite (the quick path) and a real PostgreSQL server.
+
+The PostgreSQL test needs a server and a driver: set ``SB3_MAXENT_TEST_POSTGRES_URL`` to a SQLAlchemy URL such as
+``postgresql+psycopg://postgres@127.0.0.1:55432/postgres`` (``.ci/run`` starts a throwaway server on loopback).
+"""
+
+import importlib.util
+import os
+import uuid
+
+import optuna
+import pytest
+from zoo_helpers import ZOO_THREADS, needs_hook, run_parallel
+
+from sb3_maxent.zoo import hyperparams_opt, register
+
+pytest.importorskip("rl_zoo3")
+
+POSTGRES_URL_VAR = "SB3_MAXENT_TEST_POSTGRES_URL"
+
+
+def test_samplers_draw_our_knobs():
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    expected = {
+        (hyperparams_opt.sample_maxent_ppo_params, 0): {"maxent_coef", "maxent_mode"},
+        (hyperparams_opt.sample_dspg_params, 3): {"ent_coef", "n_action_samples", "max_grad_norm", "per_state_baseline"},
+        (hyperparams_opt.sample_softql_params, 0): {"ent_coef"},  # no particles for Discrete actions
+        (hyperparams_opt.sample_softql_params, 2): {
+            "ent_coef",
+            "n_value_particles",
+            "n_kernel_particles",
+            "kernel_update_ratio",
+        },
+    }
+    for _ in range(10):
+        for (sampler, n_actions), names in expected.items():
+            trial = study.ask()
+            params = sampler(trial, n_actions, 1, {})
+            assert set(params) == names
+            # a trial's parameters are the algorithm's arguments (`--trial-id` uses the converter)
+            assert hyperparams_opt.convert_params(trial.params) == params
+            assert 1e-3 <= params.get("maxent_coef", params.get("ent_coef")) <= 1.0
+            study.tell(trial, 0.0)
+    register(eager=True)
+    from rl_zoo3.hyperparams_opt import HYPERPARAMS_CONVERTER, HYPERPARAMS_SAMPLER
+
+    assert HYPERPARAMS_SAMPLER["softql"] is hyperparams_opt.sample_softql_params
+    assert HYPERPARAMS_CONVERTER["maxentppo"] is hyperparams_opt.convert_params
+
+
+def _optimize_command(storage: str, study_name: str, seed: int) -> list[str]:
+    return [
+        "-m",
+        "rl_zoo3.train",
+        "--algo",
+        "maxent_ppo",
+        "--env",
+        "CartPole-v1",
+        "-optimize",
+        "--n-trials",
+        "1",
+        "-n",
+        "128",
+        "--n-evaluations",
+        "1",
+        "--eval-episodes",
+        "1",
+        "--storage",
+        storage,
+        "--study-name",
+        study_name,
+        "--sampler",
+        "random",
+        "--pruner",
+        "none",
+        "--no-optim-plots",
+        "--seed",
+        str(seed),
+        "-f",
+        "logs",
+        "--hyperparams",
+        "n_envs:1",
+        "n_steps:64",
+        "batch_size:64",
+        "n_epochs:1",
+        *ZOO_THREADS,
+    ]
+
+
+def _two_workers_tune_one_study(tmp_path, storage: str) -> optuna.Study:
+    """The paper's temperature grid, enqueued, then two workers started together on the shared study."""
+    study_name = f"maxent-ppo-grid-{uuid.uuid4().hex[:8]}"
+    study = optuna.create_study(storage=storage, study_name=study_name, direction="maximize")
+    grid = [0.03, 0.3]
+    for maxent_coef in grid:
+        study.enqueue_trial({"maxent_coef": maxent_coef, "maxent_mode": "one_step"})
+    results = run_parallel([_optimize_command(storage, study_name, seed) for seed in (1, 2)], tmp_path)
+    for result in results:
+        assert result.returncode == 0, result.stdout[-4000:]
+        assert "Number of finished trials" in result.stdout
+    study = optuna.load_study(storage=storage, study_name=study_name)
+    complete = study.get_trials(states=[optuna.trial.TrialState.COMPLETE])
+    assert len(complete) == 2
+    assert sorted(trial.params["maxent_coef"] for trial in complete) == grid
+    for trial in complete:
+        assert trial.value is not None and trial.value > 0  # CartPole's return over the evaluation episode
+    return study
+
+
+@needs_hook
+def test_optimize_with_sqlite_storage(tmp_path):
+    # several processes write to one SQLite file: wait for its lock instead of failing at once
+    _two_workers_tune_one_study(tmp_path, f"sqlite:///{tmp_path / 'study.db'}?timeout=60")
+
+
+@needs_hook
+@pytest.mark.skipif(
+    not os.environ.get(POSTGRES_URL_VAR),
+    reason=f"no PostgreSQL server: set {POSTGRES_URL_VAR} (e.g. postgresql+psycopg://postgres@127.0.0.1:55432/postgres)",
+)
+@pytest.mark.skipif(
+    importlib.util.find_spec("psycopg") is None and importlib.util.find_spec("psycopg2") is None,
+    reason="no PostgreSQL driver: pip install 'psycopg[binary]'",
+)
+def test_optimize_with_postgresql_storage(tmp_path):
+    storage = os.environ[POSTGRES_URL_VAR]
+    study = _two_workers_tune_one_study(tmp_path, storage)
+    optuna.delete_study(study_name=study.study_name, storage=storage)
