@@ -11,35 +11,33 @@ it watches and returns ``None`` for every other import at the cost of one dict l
 imported, ``sb3_maxent.zoo.register`` runs: a program that never imports the zoo never imports sb3-maxent either.
 
 This module is top-level on purpose (not in the ``sb3_maxent`` package): importing it must not import the package,
-torch or anything else. Keep it dependency-free.
+torch or anything else, not even ``typing`` (a few milliseconds): annotations are strings, ``warnings`` is imported
+when needed. See benchmarks/zoo_hook_startup.py.
 """
 
 import sys
-import warnings
-from collections.abc import Callable
-from typing import Any
 
 #: Environment variable that turns the hook off (any value other than ``""`` and ``"0"``)
 DISABLE_ENV_VAR = "SB3_MAXENT_NO_ZOO_HOOK"
 
 # Module name -> callbacks to run (with the module) right after the module is executed
-_pending: dict[str, list[Callable[[Any], None]]] = {}
+_pending: "dict[str, list]" = {}
 
 
 class _LoaderProxy:
     """Loader that runs the real loader, then the callbacks registered for the module (then steps aside)."""
 
-    def __init__(self, loader: Any, fullname: str) -> None:
+    def __init__(self, loader: "object", fullname: str) -> None:
         self._loader = loader
         self._fullname = fullname
 
-    def __getattr__(self, name: str) -> Any:
+    def __getattr__(self, name: str) -> "object":
         return getattr(self._loader, name)
 
-    def create_module(self, spec: Any) -> Any:
+    def create_module(self, spec: "object") -> "object":
         return self._loader.create_module(spec)
 
-    def exec_module(self, module: Any) -> None:
+    def exec_module(self, module: "object") -> None:
         # The module is seen with its real loader, during and after execution
         module.__loader__ = self._loader
         if getattr(module, "__spec__", None) is not None:
@@ -51,7 +49,7 @@ class _LoaderProxy:
 class _PostImportFinder:
     """``sys.meta_path`` finder that watches the modules of ``_pending`` and finds nothing itself."""
 
-    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
+    def find_spec(self, fullname: str, path: "object" = None, target: "object" = None) -> "object":
         if fullname not in _pending:
             return None
         # Let the other finders find the module, then wrap its loader
@@ -72,11 +70,13 @@ class _PostImportFinder:
 _finder = _PostImportFinder()
 
 
-def _run_callbacks(fullname: str, module: Any) -> None:
+def _run_callbacks(fullname: str, module: "object") -> None:
     for callback in _pending.pop(fullname, []):
         try:
             callback(module)
         except Exception as error:
+            import warnings
+
             warnings.warn(
                 f"sb3-maxent could not complete its RL Zoo integration after importing {fullname!r} "
                 f"({type(error).__name__}: {error}). The zoo works without sb3-maxent's algorithms; "
@@ -88,7 +88,7 @@ def _run_callbacks(fullname: str, module: Any) -> None:
         sys.meta_path.remove(_finder)
 
 
-def when_imported(fullname: str, callback: Callable[[Any], None]) -> None:
+def when_imported(fullname: str, callback: "object") -> None:
     """
     Run ``callback(module)`` once the module ``fullname`` is imported: now if it already is, else right after
     its code has run (whichever import triggers it).
@@ -107,7 +107,7 @@ def when_imported(fullname: str, callback: Callable[[Any], None]) -> None:
         sys.meta_path.insert(0, _finder)
 
 
-def _register_with_rl_zoo(_module: Any) -> None:
+def _register_with_rl_zoo(_module: "object") -> None:
     from sb3_maxent.zoo import register
 
     register()
