@@ -214,7 +214,7 @@ class MaxEntPPO(PPO):
         one_step_bonus = self.maxent_mode == "one_step" and maxent_coef > 0.0
 
         # Statistics are kept as tensors and read once at the end (no host sync per minibatch)
-        entropies, pg_losses, value_losses, clip_fractions, task_signals = [], [], [], [], []
+        entropies, pg_losses, value_losses, clip_fractions = [], [], [], []
         approx_kl_divs: list[th.Tensor] = []
 
         continue_training = True
@@ -235,21 +235,24 @@ class MaxEntPPO(PPO):
                     entropy = -log_prob
                 # Normalize advantage
                 advantages = rollout_data.advantages
-                advantage_scale = 1.0
-                # Normalization does not make sense if mini batchsize == 1, see GH issue #325
-                if self.normalize_advantage and len(advantages) > 1:
-                    advantage_scale = advantages.std() + 1e-8
-                    advantages = (advantages - advantages.mean()) / advantage_scale
                 returns = rollout_data.returns
+                # Normalization does not make sense if mini batchsize == 1, see GH issue #325
+                normalize = self.normalize_advantage and len(advantages) > 1
                 if one_step_bonus:
-                    task_signals.append(advantages.abs().mean().detach())
                     # Seed 000, Sec. 4: A_t(beta) = [r_t + beta H(pi_theta(.|s_t)) + gamma V(s_t+1) - V(s_t)]
                     #   + gamma lambda A_t+1(0) = A_t^GAE + beta H(pi_theta(.|s_t)), H with the current theta
-                    # so that its gradient flows through the clipped surrogate. The bonus is scaled with the
-                    # GAE part when advantages are normalized, so beta stays in reward units.
-                    advantages = advantages + maxent_coef * entropy / advantage_scale
+                    # so that its gradient flows through the clipped surrogate. With normalization, the whole
+                    # A_t(beta) is shifted and scaled by the statistics of the GAE part: beta stays in reward units.
+                    if normalize:
+                        advantages = (advantages - advantages.mean()).add_(entropy, alpha=maxent_coef) / (
+                            advantages.std() + 1e-8
+                        )
+                    else:
+                        advantages = advantages + maxent_coef * entropy
                     # R_t(beta) = A_t(beta) + V_old(s_t), with the entropy part detached
-                    returns = returns + maxent_coef * entropy.detach()
+                    returns = th.add(returns, entropy.detach(), alpha=maxent_coef)
+                elif normalize:
+                    advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
 
                 # ratio between old and new policy, should be one at the first iteration
                 ratio = th.exp(log_prob - rollout_data.old_log_prob)
@@ -323,7 +326,7 @@ class MaxEntPPO(PPO):
         self.logger.record("train/entropy_loss", -mean_entropy)
         self.logger.record("train/entropy", mean_entropy)
         self.logger.record("train/maxent_coef", maxent_coef)
-        self._record_maxent_share(maxent_coef, mean_entropy, task_signals)
+        self._record_maxent_share(maxent_coef, mean_entropy)
         self.logger.record("train/policy_gradient_loss", mean_pg_loss)
         self.logger.record("train/value_loss", mean_value_loss)
         if approx_kl_divs:
@@ -339,7 +342,7 @@ class MaxEntPPO(PPO):
         if self.clip_range_vf is not None:
             self.logger.record("train/clip_range_vf", clip_range_vf)
 
-    def _record_maxent_share(self, maxent_coef: float, mean_entropy: float, task_signals: list[th.Tensor]) -> None:
+    def _record_maxent_share(self, maxent_coef: float, mean_entropy: float) -> None:
         """
         Log the mean entropy bonus per step (``train/maxent_bonus``) and its share of the training signal
         (``train/maxent_share`` = |bonus| / (|bonus| + |task part|), 0 without max-ent term, 1 when
@@ -353,7 +356,10 @@ class MaxEntPPO(PPO):
             task = float(np.mean(np.abs(self.rollout_buffer.rewards - self.rollout_buffer.entropy_bonuses)))
         else:
             bonus = maxent_coef * mean_entropy
-            task = th.stack(task_signals).mean().item() if task_signals else 0.0
+            advantages = self.rollout_buffer.advantages
+            if self.normalize_advantage:  # (with the statistics of the whole rollout instead of each minibatch's)
+                advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
+            task = float(np.mean(np.abs(advantages)))
         self.logger.record("train/maxent_bonus", bonus)
         self.logger.record("train/maxent_share", abs(bonus) / (abs(bonus) + task) if bonus != 0.0 else 0.0)
 
