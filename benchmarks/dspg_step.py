@@ -170,7 +170,7 @@ def main() -> None:
         policy_kwargs=dict(**net, squash_output=bool(args.squash)),
         seed=0,
     )
-    sac = SAC("MlpPolicy", HopperShapedEnv(), buffer_size=BUFFER_FILL, batch_size=BATCH_SIZE, policy_kwargs=net, seed=0)
+    sac = SAC("MlpPolicy", HopperShapedEnv(), buffer_size=BUFFER_FILL, batch_size=BATCH_SIZE, policy_kwargs=dict(net), seed=0)
     variants = {
         "sb3_maxent DSPG": lambda: dspg.train(GRADIENT_STEPS, BATCH_SIZE),
         "plain PyTorch DSPG": PlainDSPG(args.samples, bool(args.squash)).train,

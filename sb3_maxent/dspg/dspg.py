@@ -56,10 +56,10 @@ class DSPG(OffPolicyAlgorithm):
         -dim(action space), as in SAC. Log-probabilities are those of the action rescaled to [-1, 1].
     :param max_grad_norm: global norm to which the actor's gradient is clipped (eq. 18). The gradient is that
         of the alpha-scaled objective, so the paper's values N (with reward scale 1/alpha = 5) correspond to
-        ``alpha * N``: Hopper 0.2, HalfCheetah 0.6, Ant and Walker2d 1.0.
+        ``alpha * N``: Hopper 0.2, HalfCheetah 0.6 (the default), Ant and Walker2d 1.0.
     :param per_state_baseline: subtract from each sample's weight (Q - alpha log pi - alpha) the mean weight of
-        the M samples of the same state (leave-one-out form, so the gradient stays unbiased). Lower variance;
-        ``False`` is the paper's estimator.
+        the M samples of the same state (leave-one-out form, so the gradient stays unbiased). Much lower variance
+        (default); ``False`` is the paper's estimator.
     :param action_noise: the action noise type (None by default), this can help
         for hard exploration problem. Cf common.noise for the different action noise type.
     :param replay_buffer_class: Replay buffer class to use (for instance ``HerReplayBuffer``).
@@ -73,7 +73,8 @@ class DSPG(OffPolicyAlgorithm):
         the reported success rate, mean episode length, and mean reward over
     :param tensorboard_log: the log location for tensorboard (if None, no logging)
     :param policy_kwargs: additional arguments to be passed to the policy on creation, e.g. ``net_arch``
-        (paper: [512, 512]) and ``squash_output`` (tanh-squashed Gaussian instead of the clipped one).
+        (default and paper: [512, 512]) and ``squash_output`` (default True: tanh-squashed Gaussian as in the
+        authors' code; False: the paper's Gaussian clipped to the action bounds).
     :param verbose: Verbosity level: 0 for no output, 1 for info messages (such as device or wrappers used), 2 for
         debug messages
     :param seed: Seed for the pseudo random generators
@@ -109,8 +110,8 @@ class DSPG(OffPolicyAlgorithm):
         n_action_samples: int = 64,
         ent_coef: str | float = 0.2,
         target_entropy: str | float = "auto",
-        max_grad_norm: float = 1.0,
-        per_state_baseline: bool = False,
+        max_grad_norm: float = 0.6,
+        per_state_baseline: bool = True,
         action_noise: ActionNoise | None = None,
         replay_buffer_class: type[ReplayBuffer] | None = None,
         replay_buffer_kwargs: dict[str, Any] | None = None,

@@ -59,7 +59,7 @@ class DSPGActor(BasePolicy):
         features_extractor: nn.Module,
         features_dim: int,
         activation_fn: type[nn.Module] = nn.ReLU,
-        squash_output: bool = False,
+        squash_output: bool = True,
         normalize_images: bool = True,
     ):
         super().__init__(
@@ -282,8 +282,9 @@ class DSPGPolicy(BasePolicy):
     :param net_arch: The specification of the policy and value networks
         (list of hidden sizes, or ``dict(pi=[...], qf=[...])``). Default: [512, 512] (paper).
     :param activation_fn: Activation function
-    :param squash_output: tanh-squash the Gaussian samples (authors' code) instead of clipping them to the
-        action bounds (paper)
+    :param squash_output: tanh-squash the Gaussian samples (authors' code, default) instead of clipping them to
+        the action bounds (paper). With clipping, a mean that leaves the action box gets no signal from the
+        critic any more and can stay there (see docs/dspg.md); tanh's log-Jacobian in log pi prevents that.
     :param features_extractor_class: Features extractor to use.
     :param features_extractor_kwargs: Keyword arguments
         to pass to the features extractor.
@@ -309,7 +310,7 @@ class DSPGPolicy(BasePolicy):
         lr_schedule: Schedule,
         net_arch: list[int] | dict[str, list[int]] | None = None,
         activation_fn: type[nn.Module] = nn.ReLU,
-        squash_output: bool = False,
+        squash_output: bool = True,
         features_extractor_class: type[BaseFeaturesExtractor] = FlattenExtractor,
         features_extractor_kwargs: dict[str, Any] | None = None,
         normalize_images: bool = True,
@@ -449,7 +450,7 @@ class CnnPolicy(DSPGPolicy):
         lr_schedule: Schedule,
         net_arch: list[int] | dict[str, list[int]] | None = None,
         activation_fn: type[nn.Module] = nn.ReLU,
-        squash_output: bool = False,
+        squash_output: bool = True,
         features_extractor_class: type[BaseFeaturesExtractor] = NatureCNN,
         features_extractor_kwargs: dict[str, Any] | None = None,
         normalize_images: bool = True,
@@ -486,7 +487,7 @@ class MultiInputPolicy(DSPGPolicy):
         lr_schedule: Schedule,
         net_arch: list[int] | dict[str, list[int]] | None = None,
         activation_fn: type[nn.Module] = nn.ReLU,
-        squash_output: bool = False,
+        squash_output: bool = True,
         features_extractor_class: type[BaseFeaturesExtractor] = CombinedExtractor,
         features_extractor_kwargs: dict[str, Any] | None = None,
         normalize_images: bool = True,
