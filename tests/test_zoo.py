@@ -135,10 +135,11 @@ def _experiment(zoo, tmp_path, algo: str, env_id: str, **overrides) -> tuple:
     ]
     + [(algo, task) for algo in ("dspg", "softql") for task in MUJOCO_TASKS],
 )
-def test_every_entry_builds_its_model(zoo, tmp_path, algo, env_id):
+def test_every_entry_builds_its_model(zoo, tmp_path, monkeypatch, algo, env_id):
     """Each shipped entry goes through the zoo's preprocessing into the algorithm's constructor, unchanged."""
     if env_id in MUJOCO_TASKS:
         pytest.importorskip("mujoco")
+        monkeypatch.chdir(tmp_path)  # MuJoCo writes its warnings to MUJOCO_LOG.TXT in the working directory
     manager, model, _saved = _experiment(zoo, tmp_path, algo, env_id)
     assert manager.config == str(hyperparams_path(algo))
     assert type(model) is zoo.ALGOS[algo]
