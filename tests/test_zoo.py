@@ -383,14 +383,7 @@ def test_enjoy_command(tmp_path):
     [
         ("maxent_ppo", "CartPole-v1"),
         ("dspg", "Pendulum-v1"),
-        pytest.param(
-            "softql",
-            "CartPole-v1",
-            marks=pytest.mark.xfail(
-                reason="SoftQL._setup_model refuses learning_rate=0.0, which rl_zoo3.enjoy passes in custom_objects",
-                strict=False,
-            ),
-        ),
+        ("softql", "CartPole-v1"),
     ],
 )
 @pytest.mark.filterwarnings("ignore:You have specified a mini-batch size")

@@ -263,8 +263,11 @@ class SoftQL(OffPolicyAlgorithm):
             self.learning_starts = int(self.learning_starts)
         if not is_int(self.learning_starts) or self.learning_starts < 0:
             raise ValueError(f"`learning_starts` must be an integer >= 0, got {self.learning_starts!r}")
-        if not callable(self.learning_rate) and not (isinstance(self.learning_rate, (float, int)) and self.learning_rate > 0):
-            raise ValueError(f"`learning_rate` must be a positive float or a schedule, got {self.learning_rate!r}")
+        # 0 is allowed (a frozen model, as RL Zoo's enjoy loads models with learning_rate=0.0)
+        if not callable(self.learning_rate) and not (
+            isinstance(self.learning_rate, (float, int)) and np.isfinite(self.learning_rate) and self.learning_rate >= 0
+        ):
+            raise ValueError(f"`learning_rate` must be a float >= 0 or a schedule, got {self.learning_rate!r}")
         if self.max_grad_norm is not None and not self.max_grad_norm > 0:
             raise ValueError(f"`max_grad_norm` must be None or > 0, got {self.max_grad_norm}")
         if not self.is_discrete:
