@@ -67,14 +67,27 @@ def fill_buffer(model, rng: np.random.Generator) -> None:
 class PlainDSPG:
     """A minimal DSPG step in plain PyTorch (same math as sb3_maxent.DSPG, no SB3 machinery)."""
 
-    def __init__(self, n_samples: int, squash: bool, alpha: float = 0.2, gamma: float = 0.99, tau: float = 0.01):
+    def __init__(
+        self,
+        n_samples: int,
+        squash: bool,
+        alpha: float = 0.2,
+        gamma: float = 0.99,
+        tau: float = 0.01,
+        hidden: int = HIDDEN,
+        obs_dim: int = OBS_DIM,
+        action_dim: int = ACTION_DIM,
+        batch_size: int = BATCH_SIZE,
+        buffer_fill: int = BUFFER_FILL,
+    ):
         def mlp(n_in: int, n_out: int) -> nn.Sequential:
             return nn.Sequential(
-                nn.Linear(n_in, HIDDEN), nn.ReLU(), nn.Linear(HIDDEN, HIDDEN), nn.ReLU(), nn.Linear(HIDDEN, n_out)
+                nn.Linear(n_in, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, n_out)
             )
 
-        self.actor, self.actor_target = mlp(OBS_DIM, 2 * ACTION_DIM), mlp(OBS_DIM, 2 * ACTION_DIM)
-        self.critic, self.critic_target = mlp(OBS_DIM + ACTION_DIM, 1), mlp(OBS_DIM + ACTION_DIM, 1)
+        self.obs_dim, self.action_dim, self.batch_size = obs_dim, action_dim, batch_size
+        self.actor, self.actor_target = mlp(obs_dim, 2 * action_dim), mlp(obs_dim, 2 * action_dim)
+        self.critic, self.critic_target = mlp(obs_dim + action_dim, 1), mlp(obs_dim + action_dim, 1)
         self.actor_target.load_state_dict(self.actor.state_dict())
         self.critic_target.load_state_dict(self.critic.state_dict())
         self.actor_opt = th.optim.Adam(self.actor.parameters(), lr=5e-5)
@@ -83,10 +96,10 @@ class PlainDSPG:
         self.targets = list(self.critic_target.parameters()) + list(self.actor_target.parameters())
         self.n_samples, self.squash, self.alpha, self.gamma, self.tau = n_samples, squash, alpha, gamma, tau
         rng = np.random.default_rng(0)
-        n = BUFFER_FILL
-        self.obs = th.as_tensor(rng.normal(size=(n, OBS_DIM)), dtype=th.float32)
-        self.next_obs = th.as_tensor(rng.normal(size=(n, OBS_DIM)), dtype=th.float32)
-        self.actions = th.as_tensor(rng.uniform(-1, 1, size=(n, ACTION_DIM)), dtype=th.float32)
+        n = buffer_fill
+        self.obs = th.as_tensor(rng.normal(size=(n, obs_dim)), dtype=th.float32)
+        self.next_obs = th.as_tensor(rng.normal(size=(n, obs_dim)), dtype=th.float32)
+        self.actions = th.as_tensor(rng.uniform(-1, 1, size=(n, action_dim)), dtype=th.float32)
         self.rewards = th.as_tensor(rng.normal(size=(n, 1)), dtype=th.float32)
         self.dones = th.as_tensor(rng.uniform(size=(n, 1)) < 0.01, dtype=th.float32)
 
@@ -97,7 +110,7 @@ class PlainDSPG:
     def sample_log_prob(self, mean, std):
         # (B, M, A) samples, no reparameterization; log-prob differentiable in mean and std
         u = (
-            mean.detach().unsqueeze(1) + std.detach().unsqueeze(1) * th.randn(mean.shape[0], self.n_samples, ACTION_DIM)
+            mean.detach().unsqueeze(1) + std.detach().unsqueeze(1) * th.randn(mean.shape[0], self.n_samples, self.action_dim)
         ).detach()
         log_prob = th.distributions.Normal(mean.unsqueeze(1), std.unsqueeze(1)).log_prob(u).sum(-1)
         if self.squash:
@@ -106,10 +119,10 @@ class PlainDSPG:
 
     def q_samples(self, net: nn.Module, obs: th.Tensor, actions: th.Tensor) -> th.Tensor:
         expanded = obs.unsqueeze(1).expand(-1, self.n_samples, -1)
-        return net(th.cat([expanded, actions], dim=-1).reshape(-1, OBS_DIM + ACTION_DIM)).view(-1, self.n_samples)
+        return net(th.cat([expanded, actions], dim=-1).reshape(-1, self.obs_dim + self.action_dim)).view(-1, self.n_samples)
 
     def step(self) -> None:
-        idx = th.randint(0, len(self.obs), (BATCH_SIZE,))
+        idx = th.randint(0, len(self.obs), (self.batch_size,))
         obs, actions, rewards, next_obs, dones = (
             self.obs[idx],
             self.actions[idx],

@@ -1,0 +1,776 @@
+"""
+Learning comparisons of sb3-maxent's agents against SB3's, over several seeds, written as CSV, Markdown and PNG.
+
+Suites (the first argument) and what they check:
+
+- ``classic``: CartPole-v1 (PPO, MaxEntPPO, DQN, SoftQL) and Pendulum-v1 (SAC, DSPG, SoftQL; and PPO vs MaxEntPPO),
+  minutes on a CPU. Evaluation: mean return of 5 episodes, deterministic and stochastic policy.
+- ``multimodal``: two tasks with two equally good solutions, in the spirit of seed 003's two-passage example:
+  ``bandit`` (one-step continuous bandit with two goals: SAC, DSPG, SoftQL at the same temperature) and ``maze`` (a
+  grid maze with two passages of equal length: PPO, PPO + entropy regularization, MaxEntPPO in both modes, DQN,
+  SoftQL). Measured: the share of the policy's actions / episodes that use each mode; the exact max-ent optimum uses
+  both equally (soft value iteration for the maze).
+- ``fruitbot``: seed 000 Fig. 3-5 on Procgen FruitBot (easy, training levels 0-499): PPO without entropy, PPO +
+  entropy regularization 0.01, MaxEntPPO beta 0.3, and both; train reward (training episodes), test reward (unseen
+  levels 500-999, stochastic policy) and policy entropy over time.
+- ``mujoco``: seed 002 Fig. 1 / Table 1: DSPG vs SoftQL vs SB3 SAC on Hopper, HalfCheetah, Ant, Walker2d (v5).
+
+Budgets (``--budget``): ``tiny`` (seconds; a smoke test of the pipeline, not a result), ``reduced`` (what a
+2-core CPU can run: minutes for classic/multimodal, about an hour per FruitBot agent and seed, tens of minutes per
+MuJoCo agent and seed; smaller networks where the paper's do not fit, see ``--list``), ``full`` (the papers':
+FruitBot 2M steps with the IMPALA CNN and 64 x 256 rollouts, MuJoCo 3M steps at the papers' sizes; for a GPU,
+``--device cuda``).
+
+Hyperparameters come from the shipped RL Zoo files (``sb3_maxent/hyperparams/*.yml``) and, for SB3's own agents
+where we ship none, from RL Zoo's (``rl_zoo3/hyperparams``); ``--list`` prints every agent's settings and where they
+come from. Every run is one process-independent job (agent, task, seed); ``--jobs N`` runs N at a time with one
+torch thread each.
+
+Outputs, in ``<output-dir>/<suite>-<budget>/``:
+
+- ``per_seed/<task>__<agent>__seed<k>.csv``: one row per evaluation (``timesteps``, ``train_seconds``,
+  the metrics). A run whose CSV exists is skipped (``--overwrite`` reruns it), so a suite can be run in parts.
+- ``curves.csv``: all of them; ``summary.csv`` / ``summary.md``: final (and best) metrics, mean and std over seeds.
+- ``<task>_<metric>.png``: mean over seeds with a band (``--band std`` or ``ci95``), one figure per claim.
+- ``config.json``: the command, versions and every agent's hyperparameters.
+
+Examples::
+
+    python benchmarks/learning.py classic --seeds 0 1 2 --jobs 2
+    python benchmarks/learning.py multimodal --tasks maze --agents PPO MaxEntPPO-soft --seeds 0 1 2 3 4
+    python benchmarks/learning.py fruitbot --budget reduced --seeds 0 1 2 --jobs 2
+    python benchmarks/learning.py fruitbot --budget full --device cuda --jobs 4       # the paper's 2M steps
+    python benchmarks/learning.py mujoco --tasks Hopper-v5 --seeds 0 1 --jobs 2
+    python benchmarks/learning.py mujoco --budget full --device cuda                   # 3M steps, 4 tasks
+    python benchmarks/learning.py classic --plot-only                                 # redo tables and figures
+    python benchmarks/learning.py --list                                              # suites, tasks, agents, settings
+"""
+
+import argparse
+import copy
+import json
+import os
+import platform
+import sys
+import time
+import traceback
+import warnings
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+BENCHMARKS_DIR = Path(__file__).resolve().parent
+REPO_ROOT = BENCHMARKS_DIR.parent
+DEFAULT_OUTPUT_DIR = REPO_ROOT / "docs" / "results"
+BUDGETS = ("tiny", "reduced", "full")
+
+# Keys of RL Zoo's files that are not arguments of the algorithm
+ZOO_ONLY_KEYS = {
+    "n_timesteps",
+    "n_envs",
+    "policy",
+    "normalize",
+    "env_kwargs",
+    "eval_env_kwargs",
+    "vec_env_wrapper",
+    "env_wrapper",
+    "frame_stack",
+    "callback",
+    "monitor_kwargs",
+    "normalize_kwargs",
+}
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Hyperparameters
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+def zoo_hyperparams(algo: str, env_id: str, source: str = "sb3_maxent") -> dict[str, Any]:
+    """
+    One entry of an RL Zoo hyperparameter file, as written (strings such as ``lin_0.001`` and policy_kwargs kept).
+
+    :param algo: File name without ``.yml`` (``maxent_ppo``, ``dspg``, ``softql``, ``ppo``, ``sac``, ``dqn``)
+    :param env_id: The entry
+    :param source: ``sb3_maxent`` (the files we ship) or ``rl_zoo3`` (RL Zoo's own)
+    """
+    import yaml
+
+    if source == "sb3_maxent":
+        from sb3_maxent.zoo import hyperparams_path
+
+        path = hyperparams_path(algo)
+    else:
+        import rl_zoo3
+
+        path = Path(rl_zoo3.__file__).parent / "hyperparams" / f"{algo}.yml"
+    with open(path) as file:
+        entries = yaml.safe_load(file)
+    if env_id not in entries:
+        raise KeyError(f"{path} has no entry for {env_id}")
+    return dict(entries[env_id]) | {"_source": f"{source}:{path.name}[{env_id}]"}
+
+
+def to_model_kwargs(hyperparams: dict[str, Any]) -> dict[str, Any]:
+    """RL Zoo entry -> keyword arguments of the algorithm (``lin_x`` -> linear schedule, policy_kwargs evaluated)."""
+    import torch as th
+    from stable_baselines3.common.utils import LinearSchedule
+
+    kwargs = {}
+    for key, value in hyperparams.items():
+        if key in ZOO_ONLY_KEYS or key.startswith("_"):
+            continue
+        if isinstance(value, str) and value.startswith("lin_"):
+            value = LinearSchedule(float(value[4:]), 0.0, 1.0)
+        elif key == "policy_kwargs" and isinstance(value, str):
+            value = eval(value, {"nn": th.nn, "dict": dict})  # as RL Zoo does
+        kwargs[key] = value
+    return kwargs
+
+
+@dataclass
+class Agent:
+    """An agent of a comparison: the algorithm class name, its policy and arguments, the source of its settings."""
+
+    algo: str  # "PPO", "MaxEntPPO", "SAC", "DSPG", "SoftQL", "DQN"
+    policy: Any
+    kwargs: dict[str, Any]
+    n_envs: int = 1
+    source: str = ""
+    note: str = ""
+
+
+@dataclass
+class Comparison:
+    """One figure's worth of runs: a task, its agents and budget, what to measure."""
+
+    suite: str
+    task: str  # file-name-safe label
+    env_id: str
+    agents: dict[str, Agent]
+    budget: int
+    eval_freq: int
+    metrics: dict[str, str]  # metric column -> axis label (with units)
+    reference: dict[str, tuple[float, str]] = field(default_factory=dict)  # metric -> (reference line, its label)
+    limits: dict[str, tuple[float, float]] = field(default_factory=dict)  # metric -> range its band is clipped to
+    description: str = ""
+
+
+def from_zoo(algo_class: str, file: str, env_id: str, source: str = "sb3_maxent", **overrides: Any) -> Agent:
+    hyperparams = zoo_hyperparams(file, env_id, source)
+    agent_source = hyperparams["_source"]
+    kwargs = to_model_kwargs(hyperparams) | overrides
+    note = ", ".join(f"{key}={value}" for key, value in overrides.items())
+    return Agent(algo_class, hyperparams["policy"], kwargs, int(hyperparams.get("n_envs", 1)), agent_source, note)
+
+
+def classic_comparisons(budget: str) -> list[Comparison]:
+    returns = {
+        "eval_return": "episode return, deterministic policy",
+        "eval_return_stochastic": "episode return, stochastic policy",
+    }
+
+    def steps(reduced: int) -> int:
+        return {"tiny": 512, "reduced": reduced, "full": reduced}[budget]
+
+    cartpole_maxent = from_zoo("MaxEntPPO", "maxent_ppo", "CartPole-v1")
+    # RL Zoo's PPO settings are the MaxEntPPO entry without the max-ent term
+    cartpole_ppo = from_zoo("PPO", "ppo", "CartPole-v1", source="rl_zoo3")
+    pendulum_ppo = from_zoo("PPO", "ppo", "Pendulum-v1", source="rl_zoo3")
+    comparisons = [
+        Comparison(
+            "classic",
+            "cartpole",
+            "CartPole-v1",
+            {
+                "PPO": cartpole_ppo,
+                "MaxEntPPO": cartpole_maxent,
+                "DQN": from_zoo("DQN", "dqn", "CartPole-v1", source="rl_zoo3"),
+                "SoftQL": from_zoo("SoftQL", "softql", "CartPole-v1"),
+            },
+            steps(100_000),
+            steps(100_000) // 20,
+            returns,
+            reference={"eval_return": (500.0, "maximum return (500)")},
+            description="PPO and DQN (RL Zoo's settings) against MaxEntPPO (beta 0.01) and SoftQL (alpha 0.3).",
+        ),
+        Comparison(
+            "classic",
+            "pendulum",
+            "Pendulum-v1",
+            {
+                "SAC": from_zoo("SAC", "sac", "Pendulum-v1"),
+                "DSPG": from_zoo("DSPG", "dspg", "Pendulum-v1"),
+                "SoftQL": from_zoo("SoftQL", "softql", "Pendulum-v1"),
+            },
+            steps(20_000),
+            steps(20_000) // 20,
+            returns,
+            description="Off-policy continuous control: DSPG and SoftQL against SB3's SAC at SAC's Pendulum budget.",
+        ),
+        Comparison(
+            "classic",
+            "pendulum_onpolicy",
+            "Pendulum-v1",
+            {"PPO": pendulum_ppo, "MaxEntPPO": from_zoo("MaxEntPPO", "maxent_ppo", "Pendulum-v1")},
+            steps(100_000),
+            steps(100_000) // 20,
+            returns,
+            description="On-policy continuous control: MaxEntPPO (beta 0.01) against PPO with RL Zoo's settings.",
+        ),
+    ]
+    return comparisons
+
+
+# Temperature of the multi-modal tasks, the same for every max-ent agent of a task
+BANDIT_ENT_COEF = 0.1
+MAZE_ENT_COEF = 0.03
+# The maze's exact soft-optimal policy at MAZE_ENT_COEF (soft value iteration, gamma 0.99), evaluated like the agents
+# with 400 episodes: 50/50 passages by symmetry, success 1.0, mean episode length 10.66 (the shortest path is 10)
+MAZE_REFERENCES = {
+    "minority_share": (0.5, "exact max-ent optimum (0.5)"),
+    "episode_length": (10.66, "exact max-ent optimum (10.66)"),
+}
+
+
+def multimodal_comparisons(budget: str) -> list[Comparison]:
+    bandit_steps = {"tiny": 200, "reduced": 3_000, "full": 3_000}[budget]
+    maze_steps = {"tiny": 1_024, "reduced": 60_000, "full": 60_000}[budget]
+    small = dict(net_arch=[64, 64])
+    # 500 uniform random actions first, so that every agent's critic starts having seen both goals
+    off_policy = dict(learning_rate=1e-3, batch_size=64, learning_starts=500, gradient_steps=1, train_freq=1)
+    source = "benchmarks/learning.py (documented in docs/results.md)"
+    bandit = {
+        "SAC": Agent("SAC", "MlpPolicy", off_policy | dict(ent_coef=BANDIT_ENT_COEF, policy_kwargs=small), source=source),
+        "DSPG": Agent(
+            "DSPG",
+            "MlpPolicy",
+            off_policy | dict(ent_coef=BANDIT_ENT_COEF, actor_learning_rate=1e-3, n_action_samples=32, policy_kwargs=small),
+            source=source,
+        ),
+        "SoftQL": Agent(
+            "SoftQL",
+            "MlpPolicy",
+            off_policy | dict(ent_coef=BANDIT_ENT_COEF, tau=0.005, target_update_interval=1),
+            source=source,
+        ),
+    }
+    on_policy = dict(n_steps=128, batch_size=256, n_epochs=10, learning_rate=3e-4, gamma=0.99, gae_lambda=0.95)
+    q_learning = dict(
+        learning_rate=1e-3,
+        batch_size=64,
+        buffer_size=50_000,
+        learning_starts=1_000,
+        train_freq=4,
+        gradient_steps=1,
+        target_update_interval=500,
+        gamma=0.99,
+        policy_kwargs=small,
+    )
+    maze = {
+        "PPO": Agent("PPO", "MlpPolicy", on_policy | dict(ent_coef=0.0), n_envs=8, source=source),
+        "PPO+ent": Agent("PPO", "MlpPolicy", on_policy | dict(ent_coef=0.01), n_envs=8, source=source, note="ent_coef=0.01"),
+        "MaxEntPPO": Agent(
+            "MaxEntPPO",
+            "MlpPolicy",
+            on_policy | dict(maxent_coef=MAZE_ENT_COEF, maxent_mode="one_step"),
+            n_envs=8,
+            source=source,
+        ),
+        "MaxEntPPO-soft": Agent(
+            "MaxEntPPO",
+            "MlpPolicy",
+            on_policy | dict(maxent_coef=MAZE_ENT_COEF, maxent_mode="soft_returns"),
+            n_envs=8,
+            source=source,
+        ),
+        "DQN": Agent(
+            "DQN", "MlpPolicy", q_learning | dict(exploration_fraction=0.2, exploration_final_eps=0.02), source=source
+        ),
+        "SoftQL": Agent("SoftQL", "MlpPolicy", q_learning | dict(ent_coef=MAZE_ENT_COEF), source=source),
+    }
+    return [
+        Comparison(
+            "multimodal",
+            "bandit",
+            "TwoGoalBandit",
+            bandit,
+            bandit_steps,
+            bandit_steps // 15,
+            {
+                "minority_share": "share of the less-used goal",
+                "mean_reward": "mean reward of the stochastic policy",
+            },
+            # the exact optimum: half of the actions at each goal; mean reward -alpha (each goal's bump is N(g, alpha/(2c) I))
+            reference={
+                "minority_share": (0.5, "exact max-ent optimum (0.5)"),
+                "mean_reward": (-BANDIT_ENT_COEF, f"exact max-ent optimum (-{BANDIT_ENT_COEF})"),
+            },
+            limits={"minority_share": (0.0, 0.5), "mean_reward": (-np.inf, 0.0)},
+            description=f"Two-goal continuous bandit, temperature {BANDIT_ENT_COEF} for all three: "
+            "only SoftQL's sampler can keep both goals.",
+        ),
+        Comparison(
+            "multimodal",
+            "maze",
+            "TwoPassageMaze",
+            maze,
+            maze_steps,
+            maze_steps // 20,
+            {
+                "minority_share": "share of the less-used passage",
+                "success": "share of episodes reaching the goal",
+                "episode_length": "episode length (steps)",
+            },
+            reference=MAZE_REFERENCES,
+            limits={"minority_share": (0.0, 0.5), "success": (0.0, 1.0), "episode_length": (10.0, 100.0)},
+            description=f"Maze with two passages of equal length, temperature {MAZE_ENT_COEF} for the max-ent agents.",
+        ),
+    ]
+
+
+def fruitbot_comparisons(budget: str) -> list[Comparison]:
+    ppo_full = zoo_hyperparams("ppo", "procgen/fruitbot-v0")
+    maxent_full = zoo_hyperparams("maxent_ppo", "procgen/fruitbot-v0")
+    if budget == "full":
+        # The paper's setting: the shipped FruitBot entries (IMPALA CNN, 64 envs x 256 steps, batch 2048, 3 epochs)
+        n_envs, policy, overrides = 64, "ImpalaCnnPolicy", {}
+        steps, eval_freq = int(float(maxent_full["n_timesteps"])), 100_000
+    else:
+        # CPU: SB3's NatureCNN (about a tenth of the IMPALA CNN's compute) and 16 envs x 128 steps in 8 minibatches,
+        # everything else as in the paper (the quickstart's settings)
+        n_envs, policy = (16, "CnnPolicy") if budget == "reduced" else (2, "CnnPolicy")
+        overrides = dict(n_steps=128, batch_size=256) if budget == "reduced" else dict(n_steps=32, batch_size=32)
+        steps, eval_freq = (300_000, 25_000) if budget == "reduced" else (256, 128)
+
+    def agent(algo: str, entry: dict[str, Any], **extra: Any) -> Agent:
+        kwargs = to_model_kwargs(entry) | overrides | extra
+        if algo == "PPO":
+            kwargs.pop("maxent_coef", None)
+            kwargs.pop("maxent_mode", None)
+        note = ", ".join(f"{key}={value}" for key, value in (overrides | extra).items())
+        if budget != "full":
+            note = f"policy={policy}, n_envs={n_envs}, " + note
+        return Agent(algo, policy, kwargs, n_envs, entry["_source"], note)
+
+    agents = {
+        "PPO": agent("PPO", ppo_full, ent_coef=0.0),
+        "PPO+ent": agent("PPO", ppo_full, ent_coef=0.01),
+        "MaxEntPPO": agent("MaxEntPPO", maxent_full, ent_coef=0.0, maxent_coef=0.3),
+        "MaxEntPPO+ent": agent("MaxEntPPO", maxent_full, ent_coef=0.01, maxent_coef=0.3),
+    }
+    return [
+        Comparison(
+            "fruitbot",
+            "fruitbot",
+            "procgen/fruitbot-v0",
+            agents,
+            steps,
+            eval_freq,
+            {
+                "train_return": "train reward (mean return of the last 100 training episodes)",
+                "test_return": "test reward (levels 500-999, stochastic policy)",
+                "entropy": "policy entropy (nats, mean over the last rollout)",
+            },
+            description="Seed 000 Fig. 3-5: PPO without entropy, with entropy regularization 0.01, MaxEntPPO beta 0.3, both.",
+        )
+    ]
+
+
+MUJOCO_TASKS = ("Hopper-v5", "HalfCheetah-v5", "Ant-v5", "Walker2d-v5")
+
+
+def mujoco_comparisons(budget: str) -> list[Comparison]:
+    comparisons = []
+    for env_id in MUJOCO_TASKS:
+        if budget == "full":
+            steps, eval_freq = 3_000_000, 50_000  # the DSPG paper's budget (its Table 1)
+            agents = {
+                "DSPG": from_zoo("DSPG", "dspg", env_id),
+                "SoftQL": from_zoo("SoftQL", "softql", env_id),
+                "SAC": from_zoo("SAC", "sac", env_id),
+            }
+        else:
+            steps, eval_freq = (30_000, 5_000) if budget == "reduced" else (300, 100)
+            learning_starts = 5_000 if budget == "reduced" else 100
+            # CPU: one gradient step per env step for all, 2x256 networks and M = 32 samples for DSPG (the paper's
+            # 2x512, M = 64, 4 steps per env step cost ~0.7 s per env step on one core), the learning rates of
+            # DSPG's Hopper benchmark (docs/dspg.md); SoftQL and SAC as shipped
+            agents = {
+                "DSPG": from_zoo(
+                    "DSPG",
+                    "dspg",
+                    env_id,
+                    learning_starts=learning_starts,
+                    gradient_steps=1,
+                    n_action_samples=32,
+                    policy_kwargs=dict(net_arch=[256, 256]),
+                    learning_rate=1e-3,
+                    actor_learning_rate=3e-4,
+                ),
+                "SoftQL": from_zoo("SoftQL", "softql", env_id, learning_starts=learning_starts),
+                "SAC": from_zoo("SAC", "sac", env_id, learning_starts=learning_starts),
+            }
+        comparisons.append(
+            Comparison(
+                "mujoco",
+                env_id.split("-")[0].lower(),
+                env_id,
+                agents,
+                steps,
+                eval_freq,
+                {"eval_return": "episode return, deterministic policy (5 episodes)"},
+                description=f"Seed 002 Fig. 1 / Table 1 on {env_id}: DSPG vs SoftQL vs SB3 SAC.",
+            )
+        )
+    return comparisons
+
+
+SUITES: dict[str, Callable[[str], list[Comparison]]] = {
+    "classic": classic_comparisons,
+    "multimodal": multimodal_comparisons,
+    "fruitbot": fruitbot_comparisons,
+    "mujoco": mujoco_comparisons,
+}
+DEFAULT_TASKS = {"mujoco": {"reduced": ["hopper"]}}  # the reduced MuJoCo suite runs Hopper unless --tasks says otherwise
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# One run
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+def algo_class(name: str) -> type:
+    import stable_baselines3
+
+    import sb3_maxent
+
+    return getattr(sb3_maxent, name) if hasattr(sb3_maxent, name) else getattr(stable_baselines3, name)
+
+
+def make_envs(comparison: Comparison, agent: Agent, seed: int, tiny: bool) -> tuple[Any, Callable[[Any], dict[str, float]]]:
+    """The training env and the evaluation function of a comparison."""
+    import learning_envs
+    from stable_baselines3.common.env_util import make_vec_env
+    from stable_baselines3.common.evaluation import evaluate_policy
+
+    if comparison.env_id == "TwoGoalBandit":
+        return make_vec_env(
+            learning_envs.TwoGoalBandit, n_envs=agent.n_envs, seed=seed
+        ), lambda model: learning_envs.evaluate_bandit(model)[0]
+    if comparison.env_id == "TwoPassageMaze":
+        n_episodes = 20 if tiny else 100
+        return make_vec_env(
+            learning_envs.make_two_passage_maze, n_envs=agent.n_envs, seed=seed
+        ), lambda model: learning_envs.evaluate_maze(model, n_episodes=n_episodes, seed=seed + 1000)
+    if comparison.suite == "fruitbot":
+        from stable_baselines3.common.vec_env import VecNormalize
+
+        from sb3_maxent.envs import make_procgen_vec_env
+
+        levels = dict(game="fruitbot", distribution_mode="easy", num_levels=500, start_level=0, num_threads=1)
+        env = VecNormalize(
+            make_procgen_vec_env(n_envs=agent.n_envs, split="train", seed=seed, **levels), norm_obs=False, gamma=0.999
+        )
+        n_eval_envs, n_episodes = (2, 2) if tiny else (16, 32)
+        test_env = make_procgen_vec_env(n_envs=n_eval_envs, split="test", seed=seed + 1000, **levels)
+
+        def evaluate(model: Any) -> dict[str, float]:
+            returns, _ = evaluate_policy(
+                model, test_env, n_eval_episodes=n_episodes, deterministic=False, return_episode_rewards=True
+            )
+            return {"test_return": float(np.mean(returns))}
+
+        return env, evaluate
+
+    n_eval = 2 if tiny else 5
+    eval_env = make_vec_env(comparison.env_id, n_envs=n_eval, seed=seed + 1000)
+
+    def evaluate_returns(model: Any) -> dict[str, float]:
+        results = {}
+        for key, deterministic in (("eval_return", True), ("eval_return_stochastic", False)):
+            if key not in comparison.metrics:
+                continue
+            returns, _ = evaluate_policy(
+                model, eval_env, n_eval_episodes=n_eval, deterministic=deterministic, return_episode_rewards=True
+            )
+            results[key] = float(np.mean(returns))
+        return results
+
+    return make_vec_env(comparison.env_id, n_envs=agent.n_envs, seed=seed), evaluate_returns
+
+
+def policy_entropy(model: Any, observations: np.ndarray, chunk: int = 1024) -> float:
+    """Mean entropy (nats) of the policy's action distribution on a batch of observations (no gradient)."""
+    import torch as th
+
+    entropies = []
+    with th.no_grad():
+        for start in range(0, len(observations), chunk):
+            obs_tensor, _ = model.policy.obs_to_tensor(observations[start : start + chunk])
+            entropies.append(model.policy.get_distribution(obs_tensor).entropy().cpu().numpy())
+    return float(np.concatenate(entropies).mean())
+
+
+def make_curve_callback(
+    evaluate: Callable[[Any], dict[str, float]],
+    eval_freq: int,
+    rows: list[dict[str, Any]],
+    partial_path: Path,
+    want_entropy: bool,
+) -> Any:
+    """An SB3 callback that evaluates at 0, eval_freq, 2 eval_freq, ... steps and writes each row as it comes."""
+    import pandas as pd
+    from stable_baselines3.common.callbacks import BaseCallback
+
+    class LearningCurve(BaseCallback):
+        def __init__(self) -> None:
+            super().__init__()
+            self.next_eval = 0
+            self.eval_seconds = 0.0
+            self.start = 0.0
+            self.entropy = float("nan")
+
+        def record(self, timesteps: int) -> None:
+            eval_start = time.perf_counter()
+            ep_info_buffer = self.model.ep_info_buffer
+            row = {
+                "timesteps": timesteps,
+                "num_timesteps": self.model.num_timesteps,
+                "train_seconds": eval_start - self.start - self.eval_seconds,
+                "train_return": float(np.mean([info["r"] for info in ep_info_buffer])) if ep_info_buffer else float("nan"),
+            }
+            if want_entropy:
+                row["entropy"] = self.entropy
+            row |= evaluate(self.model)
+            rows.append(row)
+            pd.DataFrame(rows).to_csv(partial_path, index=False)
+            self.eval_seconds += time.perf_counter() - eval_start
+
+        def _on_training_start(self) -> None:
+            self.start = time.perf_counter()
+
+        def _on_step(self) -> bool:
+            while self.num_timesteps >= self.next_eval:
+                self.record(self.next_eval)
+                self.next_eval += eval_freq
+            return True
+
+        def _on_rollout_end(self) -> None:
+            buffer = getattr(self.model, "rollout_buffer", None)
+            if want_entropy and buffer is not None:
+                observations = buffer.observations.reshape(-1, *buffer.obs_shape)
+                self.entropy = policy_entropy(self.model, observations)
+
+    return LearningCurve()
+
+
+def run_one(job: dict[str, Any]) -> tuple[str, str]:
+    """Train one agent on one task with one seed and write its learning curve; return (path, error or "")."""
+    import torch as th
+
+    th.set_num_threads(job["threads"])
+    warnings.filterwarnings("ignore", message=".*Gym has been unmaintained.*")
+    sys.path.insert(0, str(BENCHMARKS_DIR))
+    output = Path(job["output"])
+    partial = output.with_suffix(".partial.csv")
+    try:
+        import pandas as pd
+
+        comparison = next(c for c in SUITES[job["suite"]](job["budget"]) if c.task == job["task"])
+        agent = comparison.agents[job["agent"]]
+        env, evaluate = make_envs(comparison, agent, job["seed"], job["budget"] == "tiny")
+        kwargs = copy.deepcopy(agent.kwargs)  # SB3 adds keys to policy_kwargs
+        model = algo_class(agent.algo)(agent.policy, env, seed=job["seed"], device=job["device"], verbose=0, **kwargs)
+        rows: list[dict[str, Any]] = []
+        want_entropy = "entropy" in comparison.metrics
+        callback = make_curve_callback(evaluate, comparison.eval_freq, rows, partial, want_entropy)
+        model.learn(comparison.budget, callback=callback)
+        if rows[-1]["timesteps"] < comparison.budget:
+            callback.record(comparison.budget)
+        if comparison.env_id == "TwoGoalBandit":  # the final actions, for the scatter plot
+            import learning_envs
+
+            _, actions = learning_envs.evaluate_bandit(model, n_samples=500)
+            pd.DataFrame(actions, columns=["a1", "a2"]).to_csv(output.with_suffix(".actions.csv"), index=False)
+        frame = pd.DataFrame(rows)
+        for key, value in (("task", job["task"]), ("agent", job["agent"]), ("seed", job["seed"])):
+            frame.insert(0, key, value)
+        frame.to_csv(output, index=False)
+        partial.unlink(missing_ok=True)
+        env.close()
+        return str(output), ""
+    except Exception:  # one failed run must not stop the others; the error is reported at the end
+        return str(output), traceback.format_exc()
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Command line
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+def describe(comparisons: list[Comparison]) -> dict[str, Any]:
+    def jsonable(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {key: jsonable(item) for key, item in value.items()}
+        if isinstance(value, (int, float, str, bool)) or value is None:
+            return value
+        if isinstance(value, (list, tuple)):
+            return [jsonable(item) for item in value]
+        return repr(value)
+
+    return {
+        comparison.task: {
+            "env_id": comparison.env_id,
+            "budget_steps": comparison.budget,
+            "eval_every_steps": comparison.eval_freq,
+            "description": comparison.description,
+            "agents": {
+                name: {
+                    "algo": agent.algo,
+                    "policy": agent.policy,
+                    "n_envs": agent.n_envs,
+                    "settings_from": agent.source,
+                    "changed_from_file": agent.note,
+                    "kwargs": jsonable(agent.kwargs),
+                }
+                for name, agent in comparison.agents.items()
+            },
+        }
+        for comparison in comparisons
+    }
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python benchmarks/learning.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("suite", nargs="?", choices=sorted(SUITES), help="which comparison to run")
+    parser.add_argument("--budget", choices=BUDGETS, default="reduced", help="tiny (smoke test), reduced (CPU), full (papers)")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="random seeds (one run per seed)")
+    parser.add_argument("--tasks", nargs="+", help="subset of the suite's tasks (default: all; mujoco reduced: hopper)")
+    parser.add_argument("--agents", nargs="+", help="subset of the agents (default: all)")
+    parser.add_argument("--jobs", type=int, default=1, help="runs at a time, each in its own process")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads per run")
+    parser.add_argument("--device", default="cpu", help="torch device of the runs (cuda for the full budget)")
+    parser.add_argument(
+        "--output-dir", type=Path, default=DEFAULT_OUTPUT_DIR, help="results go to <output-dir>/<suite>-<budget>/"
+    )
+    parser.add_argument("--band", choices=["std", "ci95"], default="std", help="band of the plots: std over seeds or 95%% CI")
+    parser.add_argument("--overwrite", action="store_true", help="rerun runs whose CSV exists")
+    parser.add_argument("--plot-only", action="store_true", help="only rebuild curves.csv, the tables and the figures")
+    parser.add_argument("--list", action="store_true", help="print the suites, tasks, agents and settings, and exit")
+    args = parser.parse_args(argv)
+    if args.suite is None and not args.list:
+        parser.error("give a suite (classic, multimodal, fruitbot, mujoco) or --list")
+    if args.jobs < 1 or args.threads < 1:
+        parser.error("--jobs and --threads must be >= 1")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    sys.path.insert(0, str(BENCHMARKS_DIR))
+    warnings.filterwarnings("ignore", message=".*Gym has been unmaintained.*")
+    if args.list:
+        for suite in [args.suite] if args.suite else sorted(SUITES):
+            print(json.dumps({suite: describe(SUITES[suite](args.budget))}, indent=1))
+        return 0
+
+    import plotting
+
+    comparisons = SUITES[args.suite](args.budget)
+    tasks = args.tasks or DEFAULT_TASKS.get(args.suite, {}).get(args.budget)
+    if tasks:
+        known = {c.task: c for c in comparisons} | {c.env_id: c for c in comparisons}
+        unknown = [task for task in tasks if task not in known]
+        if unknown:
+            raise SystemExit(f"unknown task(s) {unknown} for {args.suite}: {sorted(c.task for c in comparisons)}")
+        comparisons = [c for c in comparisons if c.task in tasks or c.env_id in tasks]
+    if args.agents:
+        all_agents = {name for c in comparisons for name in c.agents}
+        unknown = sorted(set(args.agents) - all_agents)
+        if unknown:
+            raise SystemExit(f"unknown agent(s) {unknown}: {sorted(all_agents)}")
+
+    out_dir = args.output_dir / f"{args.suite}-{args.budget}"
+    per_seed = out_dir / "per_seed"
+    per_seed.mkdir(parents=True, exist_ok=True)
+
+    jobs = []
+    for comparison in comparisons:
+        for name in comparison.agents:
+            if args.agents and name not in args.agents:
+                continue
+            for seed in args.seeds:
+                output = per_seed / f"{comparison.task}__{name}__seed{seed}.csv"
+                if output.exists() and not args.overwrite:
+                    continue
+                jobs.append(
+                    dict(
+                        suite=args.suite,
+                        budget=args.budget,
+                        task=comparison.task,
+                        agent=name,
+                        seed=seed,
+                        output=str(output),
+                        threads=args.threads,
+                        device=args.device,
+                    )
+                )
+
+    failures = []
+    if not args.plot_only and jobs:
+        config_path = out_dir / "config.json"
+        config = json.loads(config_path.read_text()) if config_path.exists() else {}
+        import stable_baselines3
+        import torch as th
+
+        import sb3_maxent
+
+        config |= {
+            "command": "python benchmarks/learning.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+            "versions": {
+                "python": platform.python_version(),
+                "torch": th.__version__,
+                "stable_baselines3": stable_baselines3.__version__,
+                "sb3_maxent": sb3_maxent.__version__,
+            },
+            "comparisons": describe(SUITES[args.suite](args.budget)),
+        }
+        config_path.write_text(json.dumps(config, indent=1) + "\n")
+        print(f"{len(jobs)} run(s), {args.jobs} at a time -> {out_dir}", flush=True)
+        start = time.perf_counter()
+
+        def report(job: dict[str, Any], error: str) -> None:
+            status = "FAILED" if error else "done"
+            elapsed = time.perf_counter() - start
+            print(f"[{elapsed:7.0f} s] {status}: {job['task']} {job['agent']} seed {job['seed']}", flush=True)
+            if error:
+                print(error, file=sys.stderr, flush=True)
+                failures.append((job, error))
+
+        if args.jobs == 1:
+            for job in jobs:
+                report(job, run_one(job)[1])
+        else:
+            os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
+            with ProcessPoolExecutor(max_workers=args.jobs, mp_context=get_context("spawn")) as pool:
+                futures = {pool.submit(run_one, job): job for job in jobs}
+                for future in as_completed(futures):
+                    report(futures[future], future.result()[1])
+
+    all_comparisons = SUITES[args.suite](args.budget)
+    written = plotting.write_suite_outputs(out_dir, all_comparisons, band=args.band)
+    for path in written:
+        print(f"wrote {path}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
