@@ -3,6 +3,7 @@
 import csv
 import subprocess
 import sys
+import threading
 import warnings
 
 import gymnasium as gym
@@ -463,3 +464,18 @@ def test_bad_actions_and_order():
         venv.step(np.array([0, 15]))
     with pytest.raises(ValueError, match="Expected 2 actions"):
         venv.step(np.array([0, 1, 2]))
+
+
+def test_closing_a_forgotten_env_does_not_need_the_cffi_lock():
+    """gym3 closes forgotten envs from a finalizer; if that needs cffi's FFI lock while another env is being created
+    (which holds it), the process deadlocks. ``make_gym3_env`` resolves ``libenv_close`` up front so that it does not."""
+    from sb3_maxent.envs.procgen import make_gym3_env, procgen_gym3_kwargs
+
+    gym3_env = make_gym3_env(1, **procgen_gym3_kwargs("coinrun", distribution_mode="easy"))
+    closer = threading.Thread(target=gym3_env.close)
+    with gym3_env._ffi._lock:  # as cffi holds it while resolving the names of a new env
+        closer.start()
+        closer.join(timeout=20)
+        closed_without_the_lock = not closer.is_alive()
+    closer.join()
+    assert closed_without_the_lock

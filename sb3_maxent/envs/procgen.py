@@ -63,7 +63,13 @@ def make_gym3_env(num: int, **gym3_kwargs: Any) -> Any:
     :param gym3_kwargs: Keyword arguments for ``ProcgenGym3Env``, as returned by :func:`procgen_gym3_kwargs`
     :return: The gym3 environment
     """
-    return import_procgen_gym3_env()(num=num, **gym3_kwargs)
+    gym3_env = import_procgen_gym3_env()(num=num, **gym3_kwargs)
+    # gym3 closes an env that was never closed from its finalizer, which looks up `libenv_close` on cffi's library
+    # object. cffi resolves a name on first use under its FFI lock, which is not reentrant and is shared by every
+    # procgen env; when the garbage collector runs that finalizer while another env is being created (and holds the
+    # lock), the process deadlocks (seen in our test suite). Resolving the name now makes the finalizer lock-free.
+    _ = gym3_env._c_lib.libenv_close
+    return gym3_env
 
 
 def gym3_info_buffers(gym3_env: Any) -> dict[str, np.ndarray]:
