@@ -17,13 +17,13 @@ import _sb3_maxent_zoo_hook
 PTH_FILE = "sb3_maxent_zoo_hook.pth"
 ZOO_ALIASES = ("maxent_ppo", "maxentppo", "dspg", "softql")
 
-# Python without site (-S): this environment's site-packages go on sys.path *without* their .pth files (so neither
-# the editable install of the project nor its hook), then the site folder under test is added as a site dir, .pth
-# files included: only that install's hook and copy of the package can register.
+# Python without site (-S): the site folder under test is added as a site dir, .pth files included, then this
+# environment's site-packages go on sys.path *after* it and *without* their .pth files (so neither this environment's
+# install of the project, regular or editable, nor its hook): only the install under test can register.
 PROBE = """
 import site, sys
-sys.path.append({packages!r})
 site.addsitedir({site_dir!r})
+sys.path.append({packages!r})
 import rl_zoo3, sb3_maxent
 print("PACKAGE", sb3_maxent.__file__)
 print("ZOO", sorted(alias for alias in {aliases!r} if alias in rl_zoo3.ALGOS))
