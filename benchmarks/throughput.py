@@ -140,7 +140,7 @@ def maxent_ppo_group(mode: str, repeats: int, device: str) -> list[dict[str, Any
                 lambda: make_procgen_vec_env("fruitbot", n_envs=n_envs, num_levels=500, seed=0, num_threads=1),
                 ImpalaCnnPolicy,
                 dict(n_steps=n_steps, batch_size=n_envs * n_steps // 8, n_epochs=3, learning_rate=5e-4, gamma=0.999),
-                2 if mode == "quick" else 1,
+                1,
             )
         )
     rows = []
