@@ -589,7 +589,9 @@ def run_one(job: dict[str, Any]) -> tuple[str, str]:
         model = algo_class(agent.algo)(agent.policy, env, seed=job["seed"], device=job["device"], verbose=0, **kwargs)
         rows: list[dict[str, Any]] = []
         want_entropy = "entropy" in comparison.metrics
-        callback = make_curve_callback(evaluate, comparison.eval_freq, rows, partial, want_entropy)
+        # the tiny budget is a smoke test: 5 evaluations are enough
+        eval_freq = max(comparison.budget // 4, 1) if job["budget"] == "tiny" else comparison.eval_freq
+        callback = make_curve_callback(evaluate, eval_freq, rows, partial, want_entropy)
         model.learn(comparison.budget, callback=callback)
         if rows[-1]["timesteps"] < comparison.budget:
             callback.record(comparison.budget)

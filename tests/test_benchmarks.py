@@ -1,0 +1,108 @@
+"""
+Smoke tests of the benchmark scripts: they run as a user runs them (subprocesses, tiny sizes) and write what they
+promise (CSV with the documented columns, Markdown tables, PNG figures). Results are not checked here: these runs
+are far too short to mean anything (the measured results are in docs/results.md).
+"""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+BENCHMARKS = REPO_ROOT / "benchmarks"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def run_script(script: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    env = dict(os.environ, OMP_NUM_THREADS="1", MPLBACKEND="Agg")
+    result = subprocess.run(
+        [sys.executable, str(BENCHMARKS / script), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        cwd=REPO_ROOT,
+    )
+    assert result.returncode == 0, f"{script} {' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    return result
+
+
+@pytest.mark.parametrize("script", ["throughput.py", "learning.py"])
+def test_help(script: str) -> None:
+    result = run_script(script, "--help", timeout=60)
+    assert "usage: python benchmarks/" + script in result.stdout
+    for option in ("--output-dir", "--threads"):
+        assert option in result.stdout
+    if script == "learning.py":
+        for word in ("classic", "multimodal", "fruitbot", "mujoco", "--budget", "--seeds", "--jobs", "--plot-only"):
+            assert word in result.stdout
+    else:
+        for word in ("--quick", "--tiny", "ratio"):
+            assert word in result.stdout
+
+
+def test_throughput_tiny(tmp_path: Path) -> None:
+    result = run_script("throughput.py", "--tiny", "--output-dir", str(tmp_path))
+    frame = pd.read_csv(tmp_path / "throughput-tiny.csv")
+    assert list(frame.columns) == [
+        "group",
+        "measure",
+        "implementation",
+        "ms_wall",
+        "ms_cpu",
+        "ratio",
+        "ratio_cpu",
+        "ratio_floor",
+        "ratio_floor_cpu",
+    ]
+    implementations = set(frame.implementation)
+    for name in (
+        "SB3 PPO",
+        "MaxEntPPO one_step",
+        "sb3_maxent DSPG",
+        "plain PyTorch DSPG",
+        "SB3 SAC",
+        "sb3_maxent SoftQL",
+        "SB3 DQN",
+    ):
+        assert name in implementations
+    assert {"env step", "gradient step", "gradient step (minibatch)"} <= set(frame.measure)
+    assert (frame.ms_wall > 0).all() and (frame.ms_cpu > 0).all()
+    # Each group's baseline has ratio 1, and the floor (plain PyTorch DSPG) has ratio_floor 1
+    for name in ("SB3 PPO", "SB3 SAC", "SB3 DQN"):
+        assert (frame[frame.implementation == name].ratio == 1.0).all()
+    assert (frame[frame.implementation == "plain PyTorch DSPG"].ratio_floor == 1.0).all()
+    assert frame[frame.implementation == "sb3_maxent DSPG"].ratio_floor.notna().any()
+    table = (tmp_path / "throughput-tiny.md").read_text()
+    assert "| ratio |" in table and "plain PyTorch DSPG" in table
+    assert "| ratio |" in result.stdout
+
+
+def test_learning_tiny(tmp_path: Path) -> None:
+    args = ["multimodal", "--budget", "tiny", "--seeds", "0", "1", "--agents", "SAC", "SoftQL", "PPO", "MaxEntPPO-soft"]
+    run_script("learning.py", *args, "--output-dir", str(tmp_path))
+    out = tmp_path / "multimodal-tiny"
+    for task in ("bandit", "maze"):
+        for agent in ("SAC", "SoftQL") if task == "bandit" else ("PPO", "MaxEntPPO-soft"):
+            for seed in (0, 1):
+                curve = pd.read_csv(out / "per_seed" / f"{task}__{agent}__seed{seed}.csv")
+                assert curve.timesteps.iloc[0] == 0 and curve.timesteps.is_monotonic_increasing
+                assert {"task", "agent", "seed", "train_seconds", "minority_share"} <= set(curve.columns)
+                assert curve.minority_share.between(0, 0.5).all()
+    curves = pd.read_csv(out / "curves.csv")
+    assert set(curves.agent) == {"SAC", "SoftQL", "PPO", "MaxEntPPO-soft"} and set(curves.seed) == {0, 1}
+    summary = pd.read_csv(out / "summary.csv")
+    assert set(summary.task) == {"bandit", "maze"} and (summary.seeds == 2).all()
+    assert "maze" in (out / "summary.md").read_text()
+    figures = ["bandit_minority_share", "bandit_mean_reward", "bandit_final_modes", "bandit_actions", "maze_minority_share"]
+    for name in [*figures, "maze_success", "maze_episode_length", "maze_final_modes"]:
+        assert (out / f"{name}.png").read_bytes()[:8] == PNG_SIGNATURE, name
+    assert "MaxEntPPO-soft" in (out / "config.json").read_text()
+
+    # A second call skips the finished runs and only redraws
+    result = run_script("learning.py", *args, "--output-dir", str(tmp_path), "--plot-only")
+    assert "run(s)" not in result.stdout and "summary.md" in result.stdout
