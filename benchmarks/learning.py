@@ -197,6 +197,7 @@ def classic_comparisons(budget: str) -> list[Comparison]:
             steps(100_000) // 20,
             returns,
             reference={"eval_return": (500.0, "maximum return (500)")},
+            limits={"eval_return": (0.0, 500.0), "eval_return_stochastic": (0.0, 500.0)},
             description="PPO and DQN (RL Zoo's settings) against MaxEntPPO (beta 0.01) and SoftQL (alpha 0.3).",
         ),
         Comparison(
@@ -211,6 +212,7 @@ def classic_comparisons(budget: str) -> list[Comparison]:
             steps(20_000),
             steps(20_000) // 20,
             returns,
+            limits={"eval_return": (-np.inf, 0.0), "eval_return_stochastic": (-np.inf, 0.0)},
             description="Off-policy continuous control: DSPG and SoftQL against SB3's SAC at SAC's Pendulum budget.",
         ),
         Comparison(
@@ -221,6 +223,7 @@ def classic_comparisons(budget: str) -> list[Comparison]:
             steps(100_000),
             steps(100_000) // 20,
             returns,
+            limits={"eval_return": (-np.inf, 0.0), "eval_return_stochastic": (-np.inf, 0.0)},
             description="On-policy continuous control: MaxEntPPO (beta 0.01) against PPO with RL Zoo's settings.",
         ),
     ]
