@@ -456,6 +456,15 @@ def algo_class(name: str) -> type:
     return getattr(sb3_maxent, name) if hasattr(sb3_maxent, name) else getattr(stable_baselines3, name)
 
 
+def resolve_policy(agent: Agent) -> Any:
+    """The policy argument: SB3's PPO has no ``ImpalaCnnPolicy`` alias, so it gets the class (as ppo.yml's dotted path)."""
+    if agent.policy == "ImpalaCnnPolicy" and agent.algo == "PPO":
+        from sb3_maxent.common.policies import ImpalaCnnPolicy
+
+        return ImpalaCnnPolicy
+    return agent.policy
+
+
 def make_envs(comparison: Comparison, agent: Agent, seed: int, tiny: bool) -> tuple[Any, Callable[[Any], dict[str, float]]]:
     """The training env and the evaluation function of a comparison."""
     import learning_envs
@@ -589,7 +598,7 @@ def run_one(job: dict[str, Any]) -> tuple[str, str]:
         agent = comparison.agents[job["agent"]]
         env, evaluate = make_envs(comparison, agent, job["seed"], job["budget"] == "tiny")
         kwargs = copy.deepcopy(agent.kwargs)  # SB3 adds keys to policy_kwargs
-        model = algo_class(agent.algo)(agent.policy, env, seed=job["seed"], device=job["device"], verbose=0, **kwargs)
+        model = algo_class(agent.algo)(resolve_policy(agent), env, seed=job["seed"], device=job["device"], verbose=0, **kwargs)
         rows: list[dict[str, Any]] = []
         want_entropy = "entropy" in comparison.metrics
         # the tiny budget is a smoke test: 5 evaluations are enough
