@@ -9,7 +9,8 @@ gamma 0.999, lambda 0.95, clip 0.2, 3 epochs, reward normalization, easy mode, t
 evaluation on the unseen levels 500-999. To fit minutes on a CPU instead of hours on a GPU, the default
 network is SB3's NatureCNN (``--policy ImpalaCnnPolicy`` gives the paper's IMPALA CNN, about ten times more
 compute per step) and the rollout is smaller (16 envs x 128 steps instead of 64 x 256), so that a short run
-still makes about fifty updates (100k steps, about 5 minutes on an idle 2-core machine). The paper's full settings are listed in ``docs/maxent_ppo.md``.
+still makes about fifty updates (100k steps, about 5 minutes on an idle 2-core machine).
+The paper's full settings are listed in ``docs/maxent_ppo.md``.
 """
 
 import argparse
