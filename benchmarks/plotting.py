@@ -24,6 +24,7 @@ AGENT_COLORS = {
     "MaxEntPPO": "#d62728",
     "MaxEntPPO+ent": "#9467bd",
     "MaxEntPPO-soft": "#ff7f0e",
+    "MaxEntPPO-beta0.03": "#e377c2",
     "DQN": "#8c564b",
     "SAC": "#2ca02c",
     "DSPG": "#d62728",
@@ -36,6 +37,7 @@ AGENT_LABELS = {
     "MaxEntPPO": "MaxEntPPO (one_step)",
     "MaxEntPPO+ent": "MaxEntPPO + entropy reg.",
     "MaxEntPPO-soft": "MaxEntPPO (soft_returns)",
+    "MaxEntPPO-beta0.03": "MaxEntPPO (beta 0.03)",
 }
 
 

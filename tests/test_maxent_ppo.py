@@ -326,7 +326,7 @@ def test_logged_temperature_follows_the_schedule(mode, tmp_path):
     # SB3 dumps a row after each rollout, before training on it: row k holds the train values of rollout k - 1
     trained_timesteps = log["time/total_timesteps"].to_numpy()[:-1]
     np.testing.assert_allclose(log["train/maxent_coef"].to_numpy()[1:], 0.01 ** (trained_timesteps / 256), rtol=1e-6)
-    assert {"train/entropy", "train/maxent_bonus", "train/maxent_share"} <= set(log.columns)
+    assert {"train/entropy", "train/maxent_bonus", "train/maxent_share", "train/advantage_std"} <= set(log.columns)
     assert np.all(log["train/entropy"].to_numpy()[1:] > 0)
 
 

@@ -348,20 +348,29 @@ class MaxEntPPO(PPO):
         (``train/maxent_share`` = |bonus| / (|bonus| + |task part|), 0 without max-ent term, 1 when
         the entropy term is all the agent optimizes). The task part is the mean absolute reward of the
         rollout in ``soft_returns`` mode (where the bonus is added to the rewards), and the mean
-        absolute advantage as used in the loss (after normalization, if any) in ``one_step`` mode
-        (where the bonus is added to the advantages).
+        absolute advantage in ``one_step`` mode (where the bonus is added to the advantages); with
+        advantage normalization, both parts are divided by the advantages' standard deviation, as in the loss.
+        ``train/advantage_std`` is the standard deviation of the rollout's GAE advantages, in reward units:
+        ``maxent_coef`` divided by it is the weight of the entropy in the normalized loss.
         """
         if self.maxent_mode == "soft_returns" and isinstance(self.rollout_buffer, SoftReturnRolloutBuffer):
             bonus = float(np.mean(self.rollout_buffer.entropy_bonuses))
+            share_bonus = abs(bonus)
             task = float(np.mean(np.abs(self.rollout_buffer.rewards - self.rollout_buffer.entropy_bonuses)))
         else:
             bonus = maxent_coef * mean_entropy
+            # (with the statistics of the whole rollout instead of each minibatch's)
             advantages = self.rollout_buffer.advantages
-            if self.normalize_advantage:  # (with the statistics of the whole rollout instead of each minibatch's)
-                advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
-            task = float(np.mean(np.abs(advantages)))
+            if self.normalize_advantage:
+                scale = float(advantages.std()) + 1e-8
+                advantages = advantages - advantages.mean()
+            else:
+                scale = 1.0
+            share_bonus = abs(bonus) / scale
+            task = float(np.mean(np.abs(advantages))) / scale
+        self.logger.record("train/advantage_std", float(np.std(self.rollout_buffer.advantages)))
         self.logger.record("train/maxent_bonus", bonus)
-        self.logger.record("train/maxent_share", abs(bonus) / (abs(bonus) + task) if bonus != 0.0 else 0.0)
+        self.logger.record("train/maxent_share", share_bonus / (share_bonus + task) if bonus != 0.0 else 0.0)
 
     def learn(
         self: SelfMaxEntPPO,
