@@ -32,7 +32,7 @@ Outputs, in ``<output-dir>/<suite>-<budget>/``:
   the metrics). A run whose CSV exists is skipped (``--overwrite`` reruns it), so a suite can be run in parts.
 - ``curves.csv``: all of them; ``summary.csv`` / ``summary.md``: final (and best) metrics, mean and std over seeds.
 - ``<task>_<metric>.png``: mean over seeds with a band (``--band std`` or ``ci95``), one figure per claim.
-- ``config.json``: the command, versions and every agent's hyperparameters.
+- ``config.json``: the commands that wrote the directory, versions and every agent's hyperparameters.
 
 Examples::
 
@@ -753,8 +753,11 @@ def main(argv: list[str] | None = None) -> int:
 
         import sb3_maxent
 
+        command = "python benchmarks/learning.py " + " ".join(argv if argv is not None else sys.argv[1:])
+        # a suite can be run in parts: keep every command that wrote into this directory
+        commands = config.pop("commands", [config.pop("command")] if "command" in config else [])
         config |= {
-            "command": "python benchmarks/learning.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+            "commands": [*commands, command],
             "versions": {
                 "python": platform.python_version(),
                 "torch": th.__version__,
