@@ -4,6 +4,7 @@ promise (CSV with the documented columns, Markdown tables, PNG figures). Results
 are far too short to mean anything (the measured results are in docs/results.md).
 """
 
+import json
 import os
 import subprocess
 import sys
@@ -101,7 +102,9 @@ def test_learning_tiny(tmp_path: Path) -> None:
     figures = ["bandit_minority_share", "bandit_mean_reward", "bandit_final_modes", "bandit_actions", "maze_minority_share"]
     for name in [*figures, "maze_success", "maze_episode_length", "maze_final_modes"]:
         assert (out / f"{name}.png").read_bytes()[:8] == PNG_SIGNATURE, name
-    assert "MaxEntPPO-soft" in (out / "config.json").read_text()
+    config = json.loads((out / "config.json").read_text())
+    assert "MaxEntPPO-soft" in config["comparisons"]["maze"]["agents"]
+    assert config["commands"] == ["python benchmarks/learning.py " + " ".join([*args, "--output-dir", str(tmp_path)])]
 
     # A second call skips the finished runs and only redraws
     result = run_script("learning.py", *args, "--output-dir", str(tmp_path), "--plot-only")
