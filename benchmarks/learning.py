@@ -143,6 +143,7 @@ class Agent:
     n_envs: int = 1
     source: str = ""
     note: str = ""
+    label: str = ""  # legend label, when the common one (plotting.AGENT_LABELS) does not say enough
 
 
 @dataclass
@@ -351,7 +352,7 @@ def fruitbot_comparisons(budget: str) -> list[Comparison]:
         overrides = dict(n_steps=128, batch_size=256) if budget == "reduced" else dict(n_steps=32, batch_size=32)
         steps, eval_freq = (300_000, 25_000) if budget == "reduced" else (256, 128)
 
-    def agent(algo: str, entry: dict[str, Any], **extra: Any) -> Agent:
+    def agent(algo: str, entry: dict[str, Any], label: str = "", **extra: Any) -> Agent:
         kwargs = to_model_kwargs(entry) | overrides | extra
         if algo == "PPO":
             kwargs.pop("maxent_coef", None)
@@ -359,16 +360,18 @@ def fruitbot_comparisons(budget: str) -> list[Comparison]:
         note = ", ".join(f"{key}={value}" for key, value in (overrides | extra).items())
         if budget != "full":
             note = f"policy={policy}, n_envs={n_envs}, " + note
-        return Agent(algo, policy, kwargs, n_envs, entry["_source"], note)
+        return Agent(algo, policy, kwargs, n_envs, entry["_source"], note, label)
 
     agents = {
         "PPO": agent("PPO", ppo_full, ent_coef=0.0),
-        "PPO+ent": agent("PPO", ppo_full, ent_coef=0.01),
-        "MaxEntPPO": agent("MaxEntPPO", maxent_full, ent_coef=0.0, maxent_coef=0.3),
-        "MaxEntPPO+ent": agent("MaxEntPPO", maxent_full, ent_coef=0.01, maxent_coef=0.3),
+        "PPO+ent": agent("PPO", ppo_full, "PPO + entropy reg. 0.01", ent_coef=0.01),
+        "MaxEntPPO": agent("MaxEntPPO", maxent_full, "MaxEntPPO, beta 0.3", ent_coef=0.0, maxent_coef=0.3),
+        "MaxEntPPO+ent": agent(
+            "MaxEntPPO", maxent_full, "MaxEntPPO, beta 0.3, + entropy reg.", ent_coef=0.01, maxent_coef=0.3
+        ),
         # Sensitivity to beta: a tenth of the paper's (our beta is in normalized-reward units; the GAE advantages'
         # std is about 0.47 of them on FruitBot, so beta 0.3 weighs 0.64 in the normalized loss, see docs/results.md)
-        "MaxEntPPO-beta0.03": agent("MaxEntPPO", maxent_full, ent_coef=0.0, maxent_coef=0.03),
+        "MaxEntPPO-beta0.03": agent("MaxEntPPO", maxent_full, "MaxEntPPO, beta 0.03", ent_coef=0.0, maxent_coef=0.03),
     }
     return [
         Comparison(

@@ -37,8 +37,13 @@ AGENT_LABELS = {
     "MaxEntPPO": "MaxEntPPO (one_step)",
     "MaxEntPPO+ent": "MaxEntPPO + entropy reg.",
     "MaxEntPPO-soft": "MaxEntPPO (soft_returns)",
-    "MaxEntPPO-beta0.03": "MaxEntPPO (beta 0.03)",
 }
+
+
+def agent_label(comparison: Any, agent: str) -> str:
+    """The legend label of an agent: its own label in the comparison, else the common one."""
+    own = getattr(comparison.agents.get(agent), "label", "")
+    return own or AGENT_LABELS.get(agent, agent)
 
 
 def steps_formatter(value: float, _: Any) -> str:
@@ -100,7 +105,7 @@ def plot_curves(frame: pd.DataFrame, comparison: Any, metric: str, label: str, b
             continue
         color = AGENT_COLORS.get(agent)
         x, mean, width = agent_stats.timesteps, agent_stats["mean"], agent_stats["band"]
-        ax.plot(x, mean, color=color, label=AGENT_LABELS.get(agent, agent), linewidth=1.8)
+        ax.plot(x, mean, color=color, label=agent_label(comparison, agent), linewidth=1.8)
         low, high = comparison.limits.get(metric, (-np.inf, np.inf))
         ax.fill_between(
             x, np.clip(mean - width, low, high), np.clip(mean + width, low, high), color=color, alpha=0.18, linewidth=0
@@ -145,7 +150,7 @@ def plot_final_modes(frame: pd.DataFrame, comparison: Any, path: Path) -> None:
         ax.scatter(np.full(len(values), i) + jitter, values, color=AGENT_COLORS.get(agent), s=36, zorder=3)
     ax.axhline(0.5, color="black", linestyle="--", linewidth=1, label="exact max-ent optimum (0.5)")
     ax.set_xticks(
-        range(len(agents)), [AGENT_LABELS.get(agent, agent) for agent in agents], rotation=20, ha="right", fontsize=8
+        range(len(agents)), [agent_label(comparison, agent) for agent in agents], rotation=20, ha="right", fontsize=8
     )
     mode = "goal (0.5, 0.5)" if comparison.task == "bandit" else "upper passage"
     ax.set_ylabel(f"share of {mode}")
@@ -232,7 +237,7 @@ def markdown_table(summary: pd.DataFrame, comparison: Any) -> str:
         "|" + "---|" * len(header),
     ]
     for _, row in summary.iterrows():
-        cells = [AGENT_LABELS.get(row.agent, row.agent), str(row.seeds), f"{row.steps:,}", f"{row.train_minutes:g}"]
+        cells = [agent_label(comparison, row.agent), str(row.seeds), f"{row.steps:,}", f"{row.train_minutes:g}"]
         for metric in comparison.metrics:
             digits = 2 if abs(row[f"{metric}_final_mean"]) < 10 else 1
             cells.append(f"{row[f'{metric}_final_mean']:.{digits}f} ± {row[f'{metric}_final_std']:.{digits}f}")
