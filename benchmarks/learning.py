@@ -382,7 +382,7 @@ def fruitbot_comparisons(budget: str) -> list[Comparison]:
             steps,
             eval_freq,
             {
-                "train_return": "train reward (mean return of the last 100 training episodes)",
+                "train_return": "train reward (last 100 episodes)",
                 "test_return": "test reward (levels 500-999, stochastic policy)",
                 "entropy": "policy entropy (nats, mean over the last rollout)",
             },
