@@ -29,6 +29,7 @@ Sizes: ``--full`` (default) is the papers': FruitBot with the IMPALA CNN, 64 env
 """
 
 import argparse
+import gc
 import statistics
 import sys
 import time
@@ -164,6 +165,9 @@ def maxent_ppo_group(mode: str, repeats: int, device: str) -> list[dict[str, Any
                     )
                 timing = time_learn(model, total)
                 env.close()
+                # free the model before the next one is built (at the paper's size its rollout buffer is 0.8 GB)
+                del model, env
+                gc.collect()
                 if repeat > 0:
                     samples[name].append(
                         (
