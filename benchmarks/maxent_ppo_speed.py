@@ -45,6 +45,14 @@ def time_learn(model: PPO, total_timesteps: int) -> dict[str, float]:
     return timings
 
 
+def make_model(policy: Any, env: VecEnv, maxent_mode: str | None, **kwargs: Any) -> PPO:
+    """SB3's ``PPO`` (``maxent_mode=None``) or ``MaxEntPPO`` in that mode (beta 0.3), seed 0, same settings."""
+    if maxent_mode is None:
+        return PPO(policy, env, seed=0, **kwargs)
+    maxent_policy = "ImpalaCnnPolicy" if policy is ImpalaCnnPolicy else policy
+    return MaxEntPPO(maxent_policy, env, maxent_coef=0.3, maxent_mode=maxent_mode, seed=0, **kwargs)
+
+
 def benchmark(
     name: str,
     make_env: Callable[[], VecEnv],
@@ -58,12 +66,8 @@ def benchmark(
     for _ in range(repeats):
         for label in runs:
             env = make_env()
-            if label == "PPO":
-                model = PPO(policy, env, seed=0, **kwargs)
-            else:
-                mode = label.split("[")[1].rstrip("]")
-                maxent_policy = "ImpalaCnnPolicy" if policy is ImpalaCnnPolicy else policy
-                model = MaxEntPPO(maxent_policy, env, maxent_coef=0.3, maxent_mode=mode, seed=0, **kwargs)
+            mode = None if label == "PPO" else label.split("[")[1].rstrip("]")
+            model = make_model(policy, env, mode, **kwargs)
             runs[label].append(time_learn(model, total_timesteps))
             env.close()
 

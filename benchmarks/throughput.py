@@ -104,11 +104,9 @@ def silent(model: Any) -> Any:
 
 
 def maxent_ppo_group(mode: str, repeats: int, device: str) -> list[dict[str, Any]]:
-    from maxent_ppo_speed import time_learn
-    from stable_baselines3 import PPO
+    from maxent_ppo_speed import make_model, time_learn
     from stable_baselines3.common.env_util import make_vec_env
 
-    from sb3_maxent import MaxEntPPO
     from sb3_maxent.common.policies import ImpalaCnnPolicy
 
     cases = []
@@ -156,13 +154,7 @@ def maxent_ppo_group(mode: str, repeats: int, device: str) -> list[dict[str, Any
         for repeat in range(repeats + 1):  # the first round is a warm-up
             for name, maxent_mode in variants.items():
                 env = make_env()
-                if maxent_mode is None:
-                    model = PPO(policy, env, seed=0, device=device, **kwargs)
-                else:
-                    maxent_policy = "ImpalaCnnPolicy" if policy is ImpalaCnnPolicy else policy
-                    model = MaxEntPPO(
-                        maxent_policy, env, maxent_coef=0.3, maxent_mode=maxent_mode, seed=0, device=device, **kwargs
-                    )
+                model = make_model(policy, env, maxent_mode, device=device, **kwargs)
                 timing = time_learn(model, total)
                 env.close()
                 # free the model before the next one is built (at the paper's size its rollout buffer is 0.8 GB)
@@ -194,13 +186,15 @@ def maxent_ppo_group(mode: str, repeats: int, device: str) -> list[dict[str, Any
 # ---------------------------------------------------------------------------------------------------------------------
 
 
-def env_step_times(factories: dict[str, Callable[[Any], Any]], n_steps: int, repeats: int) -> dict[str, tuple[float, float]]:
-    """Per env step of ``learn()`` on Hopper-v5 with the policy acting (learning_starts=0) and no gradient step."""
+def env_step_times(
+    factories: dict[str, Callable[[Any], Any]], n_steps: int, repeats: int, env_id: str = "Hopper-v5"
+) -> dict[str, tuple[float, float]]:
+    """Per env step of ``learn()`` on ``env_id`` with the policy acting (learning_starts=0) and no gradient step."""
     import gymnasium as gym
 
     models = {}
     for name, factory in factories.items():
-        model = silent(factory(gym.make("Hopper-v5")))
+        model = silent(factory(gym.make(env_id)))
         model.learning_starts, model.gradient_steps = 0, 0
         models[name] = model
 
@@ -247,7 +241,6 @@ def dspg_group(mode: str, repeats: int, device: str) -> list[dict[str, Any]]:
 
 
 def softql_group(mode: str, repeats: int, device: str) -> list[dict[str, Any]]:
-    import gymnasium as gym
     from gymnasium import spaces
     from softql_step import SpacesOnlyEnv, fill_replay_buffer
     from stable_baselines3 import DQN, SAC
@@ -314,22 +307,17 @@ def softql_group(mode: str, repeats: int, device: str) -> list[dict[str, Any]]:
         rows += rows_for(f"SoftQL vs DQN: {label}", "gradient step", medians, "SB3 DQN")
         # env steps of the discrete agents: CartPole-v1
         if label.startswith("CartPole"):
+
+            def make_greedy_dqn(env: Any, policy: str = policy, batch: int = batch) -> Any:
+                model = DQN(policy, env, batch_size=batch, **common)
+                model.exploration_schedule = lambda _: 0.0  # act with the network, as SoftQL does
+                return model
+
             factories = {
                 "sb3_maxent SoftQL": lambda e, p=policy, b=batch: SoftQL(p, e, batch_size=b, **common),
-                "SB3 DQN": lambda e, p=policy, b=batch: DQN(p, e, batch_size=b, **common),
+                "SB3 DQN": make_greedy_dqn,
             }
-            models = {}
-            for name, factory in factories.items():
-                model = silent(factory(gym.make("CartPole-v1")))
-                model.learning_starts, model.gradient_steps = 0, 0
-                models[name] = model
-            if "SB3 DQN" in models:
-                models["SB3 DQN"].exploration_schedule = lambda _: 0.0  # act with the network, as SoftQL does
-            medians = interleaved(
-                {name: (lambda m=model: m.learn(n_env_steps, reset_num_timesteps=False)) for name, model in models.items()},
-                dict.fromkeys(models, n_env_steps),
-                repeats,
-            )
+            medians = env_step_times(factories, n_env_steps, repeats, env_id="CartPole-v1")
             rows += rows_for("SoftQL vs DQN: CartPole-v1, 2x64 MLP", "env step", medians, "SB3 DQN")
     return rows
 

@@ -353,6 +353,7 @@ class MaxEntPPO(PPO):
         ``train/advantage_std`` is the standard deviation of the rollout's GAE advantages, in reward units:
         ``maxent_coef`` divided by it is the weight of the entropy in the normalized loss.
         """
+        advantage_std = float(np.std(self.rollout_buffer.advantages))
         if self.maxent_mode == "soft_returns" and isinstance(self.rollout_buffer, SoftReturnRolloutBuffer):
             bonus = float(np.mean(self.rollout_buffer.entropy_bonuses))
             share_bonus = abs(bonus)
@@ -362,13 +363,13 @@ class MaxEntPPO(PPO):
             # (with the statistics of the whole rollout instead of each minibatch's)
             advantages = self.rollout_buffer.advantages
             if self.normalize_advantage:
-                scale = float(advantages.std()) + 1e-8
+                scale = advantage_std + 1e-8
                 advantages = advantages - advantages.mean()
             else:
                 scale = 1.0
             share_bonus = abs(bonus) / scale
             task = float(np.mean(np.abs(advantages))) / scale
-        self.logger.record("train/advantage_std", float(np.std(self.rollout_buffer.advantages)))
+        self.logger.record("train/advantage_std", advantage_std)
         self.logger.record("train/maxent_bonus", bonus)
         self.logger.record("train/maxent_share", share_bonus / (share_bonus + task) if bonus != 0.0 else 0.0)
 
