@@ -584,7 +584,12 @@ def make_curve_callback(
 
         def _on_rollout_end(self) -> None:
             buffer = getattr(self.model, "rollout_buffer", None)
-            if want_entropy and buffer is not None:
+            if not want_entropy or buffer is None:
+                return
+            # only for the rollouts whose entropy an evaluation will record: one is due before the next rollout
+            # ends, or training is over (the last row is recorded after it)
+            next_rollout_end = self.num_timesteps + buffer.buffer_size * buffer.n_envs
+            if next_rollout_end >= self.next_eval or self.num_timesteps >= self.model._total_timesteps:
                 observations = buffer.observations.reshape(-1, *buffer.obs_shape)
                 self.entropy = policy_entropy(self.model, observations)
 
