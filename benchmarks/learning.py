@@ -51,6 +51,7 @@ import copy
 import json
 import os
 import platform
+import shutil
 import sys
 import time
 import traceback
@@ -64,27 +65,13 @@ from typing import Any
 
 import numpy as np
 
+from sb3_maxent.zoo import algorithm_kwargs, normalize_kwargs
+
 BENCHMARKS_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCHMARKS_DIR.parent
 DEFAULT_OUTPUT_DIR = REPO_ROOT / "docs" / "results"
+DEFAULT_CHECKPOINT_DIR = REPO_ROOT / "runs" / "checkpoints"  # git-ignored
 BUDGETS = ("tiny", "reduced", "full")
-
-# Keys of RL Zoo's files that are not arguments of the algorithm
-ZOO_ONLY_KEYS = {
-    "n_timesteps",
-    "n_envs",
-    "policy",
-    "normalize",
-    "env_kwargs",
-    "eval_env_kwargs",
-    "vec_env_wrapper",
-    "env_wrapper",
-    "frame_stack",
-    "callback",
-    "monitor_kwargs",
-    "normalize_kwargs",
-}
-
 
 # ---------------------------------------------------------------------------------------------------------------------
 # Hyperparameters
@@ -99,38 +86,15 @@ def zoo_hyperparams(algo: str, env_id: str, source: str = "sb3_maxent") -> dict[
     :param env_id: The entry
     :param source: ``sb3_maxent`` (the files we ship) or ``rl_zoo3`` (RL Zoo's own)
     """
-    import yaml
+    from sb3_maxent.zoo import hyperparams_path, read_entry
 
     if source == "sb3_maxent":
-        from sb3_maxent.zoo import hyperparams_path
-
         path = hyperparams_path(algo)
     else:
         import rl_zoo3
 
         path = Path(rl_zoo3.__file__).parent / "hyperparams" / f"{algo}.yml"
-    with open(path) as file:
-        entries = yaml.safe_load(file)
-    if env_id not in entries:
-        raise KeyError(f"{path} has no entry for {env_id}")
-    return dict(entries[env_id]) | {"_source": f"{source}:{path.name}[{env_id}]"}
-
-
-def to_model_kwargs(hyperparams: dict[str, Any]) -> dict[str, Any]:
-    """RL Zoo entry -> keyword arguments of the algorithm (``lin_x`` -> linear schedule, policy_kwargs evaluated)."""
-    import torch as th
-    from stable_baselines3.common.utils import LinearSchedule
-
-    kwargs = {}
-    for key, value in hyperparams.items():
-        if key in ZOO_ONLY_KEYS or key.startswith("_"):
-            continue
-        if isinstance(value, str) and value.startswith("lin_"):
-            value = LinearSchedule(float(value[4:]), 0.0, 1.0)
-        elif key == "policy_kwargs" and isinstance(value, str):
-            value = eval(value, {"nn": th.nn, "dict": dict})  # as RL Zoo does
-        kwargs[key] = value
-    return kwargs
+    return read_entry(path, env_id) | {"_source": f"{source}:{path.name}[{env_id}]"}
 
 
 @dataclass
@@ -144,6 +108,7 @@ class Agent:
     source: str = ""
     note: str = ""
     label: str = ""  # legend label, when the common one (plotting.AGENT_LABELS) does not say enough
+    vec_normalize: dict[str, Any] | None = None  # VecNormalize's kwargs for the training env (None: no VecNormalize)
 
 
 @dataclass
@@ -165,7 +130,7 @@ class Comparison:
 def from_zoo(algo_class: str, file: str, env_id: str, source: str = "sb3_maxent", **overrides: Any) -> Agent:
     hyperparams = zoo_hyperparams(file, env_id, source)
     agent_source = hyperparams["_source"]
-    kwargs = to_model_kwargs(hyperparams) | overrides
+    kwargs = algorithm_kwargs(hyperparams) | overrides
     note = ", ".join(f"{key}={value}" for key, value in overrides.items())
     return Agent(algo_class, hyperparams["policy"], kwargs, int(hyperparams.get("n_envs", 1)), agent_source, note)
 
@@ -338,59 +303,90 @@ def multimodal_comparisons(budget: str) -> list[Comparison]:
     ]
 
 
-def fruitbot_comparisons(budget: str) -> list[Comparison]:
-    ppo_full = zoo_hyperparams("ppo", "procgen/fruitbot-v0")
-    maxent_full = zoo_hyperparams("maxent_ppo", "procgen/fruitbot-v0")
-    if budget == "full":
-        # The paper's setting: the shipped FruitBot entries (IMPALA CNN, 64 envs x 256 steps, batch 2048, 3 epochs)
-        n_envs, policy, overrides = 64, "ImpalaCnnPolicy", {}
-        steps, eval_freq = int(float(maxent_full["n_timesteps"])), 100_000
-    else:
-        # CPU: SB3's NatureCNN (about a tenth of the IMPALA CNN's compute) and 16 envs x 128 steps in 8 minibatches,
-        # everything else as in the paper (the quickstart's settings)
-        n_envs, policy = (16, "CnnPolicy") if budget == "reduced" else (2, "CnnPolicy")
-        overrides = dict(n_steps=128, batch_size=256) if budget == "reduced" else dict(n_steps=32, batch_size=32)
-        steps, eval_freq = (300_000, 25_000) if budget == "reduced" else (256, 128)
+# The on-policy max-ent paper's tuning protocol at the reduced budget: one seed per value, a logarithmic grid about a
+# factor of 3 apart around its tuned values (beta in its own units, maxent_units="advantage")
+FRUITBOT_MAXENT_GRID = (0.03, 0.1, 0.3, 1.0)
+FRUITBOT_ENT_GRID = (0.003, 0.01, 0.03)
+# The grid's best values (highest train reward over the last quarter of the tuning runs, docs/results.md), which the
+# comparison runs with; the paper's tuned values were 0.3 (max-ent) and 0.01 (regularization)
+FRUITBOT_TUNED_MAXENT_COEF = 0.3
+FRUITBOT_TUNED_ENT_COEF = 0.01
 
-    def agent(algo: str, entry: dict[str, Any], label: str = "", **extra: Any) -> Agent:
-        kwargs = to_model_kwargs(entry) | overrides | extra
-        if algo == "PPO":
-            kwargs.pop("maxent_coef", None)
-            kwargs.pop("maxent_mode", None)
+
+def fruitbot_comparisons(budget: str) -> list[Comparison]:
+    """
+    The paper's Fig. 2-5 on FruitBot with the shipped entries (train-procgen's settings, docs/zoo.md): a tuning
+    grid (``fruitbot_tuning``) and the comparison of PPO, PPO + the regularizer and MaxEntPPO (``fruitbot``).
+    """
+    ppo_entry = zoo_hyperparams("ppo", "procgen/fruitbot-v0")
+    maxent_entry = zoo_hyperparams("maxent_ppo", "procgen/fruitbot-v0")
+    if budget == "full":
+        # The paper's size: the shipped entries as they are (IMPALA CNN, 64 envs x 256 steps, batch 2048, 3 epochs)
+        n_envs, policy, overrides = 64, "ImpalaCnnPolicy", {}
+        steps, tuning_steps, eval_freq = int(float(maxent_entry["n_timesteps"])), 300_000, 100_000
+    elif budget == "reduced":
+        # CPU: SB3's NatureCNN (about a tenth of the IMPALA CNN's compute) and 16 envs x 256 steps in the paper's 8
+        # minibatches, everything else as shipped
+        n_envs, policy, overrides = 16, "CnnPolicy", dict(n_steps=256, batch_size=512)
+        steps, tuning_steps, eval_freq = 1_000_000, 300_000, 50_000
+    else:
+        n_envs, policy, overrides = 2, "CnnPolicy", dict(n_steps=32, batch_size=8)
+        steps, tuning_steps, eval_freq = 256, 256, 128
+
+    def agent(algo: str, entry: dict[str, Any], label: str, **extra: Any) -> Agent:
+        kwargs = algorithm_kwargs(entry) | overrides | extra
         note = ", ".join(f"{key}={value}" for key, value in (overrides | extra).items())
         if budget != "full":
             note = f"policy={policy}, n_envs={n_envs}, " + note
-        return Agent(algo, policy, kwargs, n_envs, entry["_source"], note, label)
+        return Agent(algo, policy, kwargs, n_envs, entry["_source"], note, label, normalize_kwargs(entry))
 
-    agents = {
-        "PPO": agent("PPO", ppo_full, ent_coef=0.0),
-        "PPO+ent": agent("PPO", ppo_full, "PPO + entropy reg. 0.01", ent_coef=0.01),
-        "MaxEntPPO": agent("MaxEntPPO", maxent_full, "MaxEntPPO, beta 0.3", ent_coef=0.0, maxent_coef=0.3),
-        "MaxEntPPO+ent": agent(
-            "MaxEntPPO", maxent_full, "MaxEntPPO, beta 0.3, + entropy reg.", ent_coef=0.01, maxent_coef=0.3
-        ),
-        # Sensitivity to beta: a tenth of the paper's (our beta is in normalized-reward units; the GAE advantages'
-        # std is about 0.47 of them on FruitBot, so beta 0.3 weighs 0.64 in the normalized loss, see docs/results.md)
-        "MaxEntPPO-beta0.03": agent("MaxEntPPO", maxent_full, "MaxEntPPO, beta 0.03", ent_coef=0.0, maxent_coef=0.03),
+    def regularized(ent_coef: float) -> Agent:
+        return agent("PPO", ppo_entry, f"PPO + entropy reg. {ent_coef}", ent_coef=ent_coef)
+
+    def maxent(maxent_coef: float) -> Agent:
+        return agent("MaxEntPPO", maxent_entry, f"MaxEntPPO, beta {maxent_coef}", ent_coef=0.0, maxent_coef=maxent_coef)
+
+    tuning = {f"PPO+ent{coef}": regularized(coef) for coef in FRUITBOT_ENT_GRID}
+    tuning |= {f"MaxEntPPO-beta{coef}": maxent(coef) for coef in FRUITBOT_MAXENT_GRID}
+    comparison = {
+        "PPO": agent("PPO", ppo_entry, "PPO, no entropy term", ent_coef=0.0),
+        "PPO+ent": regularized(FRUITBOT_TUNED_ENT_COEF),
+        "MaxEntPPO": maxent(0.3),
+    }
+    if FRUITBOT_TUNED_MAXENT_COEF != 0.3:
+        comparison["MaxEntPPO-tuned"] = maxent(FRUITBOT_TUNED_MAXENT_COEF)
+    metrics = {
+        "train_return": "train reward (last 100 episodes)",
+        "test_return": "test reward (levels 500-999, stochastic policy)",
+        "entropy": "policy entropy (nats, mean over the last rollout)",
     }
     return [
         Comparison(
             "fruitbot",
+            "fruitbot_tuning",
+            "procgen/fruitbot-v0",
+            tuning,
+            tuning_steps,
+            eval_freq // 2,
+            metrics,
+            description=(
+                "The on-policy max-ent paper's tuning (its Fig. 2) at a reduced size: entropy regularization "
+                f"{FRUITBOT_ENT_GRID} and max-ent beta {FRUITBOT_MAXENT_GRID} (the paper's units), one seed each."
+            ),
+        ),
+        Comparison(
+            "fruitbot",
             "fruitbot",
             "procgen/fruitbot-v0",
-            agents,
+            comparison,
             steps,
             eval_freq,
-            {
-                "train_return": "train reward (last 100 episodes)",
-                "test_return": "test reward (levels 500-999, stochastic policy)",
-                "entropy": "policy entropy (nats, mean over the last rollout)",
-            },
+            metrics,
             description=(
-                "Seed 000 Fig. 3-5: PPO without entropy, with entropy regularization 0.01, MaxEntPPO beta 0.3, both; "
-                "and MaxEntPPO beta 0.03."
+                "The on-policy max-ent paper's Fig. 3-5: PPO without entropy term, with the tuned entropy "
+                "regularization, and MaxEntPPO at the paper's beta 0.3 (and the tuned beta)."
             ),
-        )
+        ),
     ]
 
 
@@ -474,56 +470,52 @@ def resolve_policy(agent: Agent) -> Any:
     return agent.policy
 
 
-def make_envs(comparison: Comparison, agent: Agent, seed: int, tiny: bool) -> tuple[Any, Callable[[Any], dict[str, float]]]:
-    """The training env and the evaluation function of a comparison."""
+def make_envs(
+    comparison: Comparison, agent: Agent, seed: int, tiny: bool
+) -> tuple[Any, Any, Callable[[Any], dict[str, float]]]:
+    """
+    The training env, the evaluation env (``None`` where each evaluation makes its own, seeded) and the evaluation
+    function of a comparison.
+    """
     import learning_envs
     from stable_baselines3.common.env_util import make_vec_env
     from stable_baselines3.common.evaluation import evaluate_policy
+    from stable_baselines3.common.vec_env import VecNormalize
 
     if comparison.env_id == "TwoGoalBandit":
-        return make_vec_env(
-            learning_envs.TwoGoalBandit, n_envs=agent.n_envs, seed=seed
-        ), lambda model: learning_envs.evaluate_bandit(model)[0]
+        env = make_vec_env(learning_envs.TwoGoalBandit, n_envs=agent.n_envs, seed=seed)
+        return env, None, lambda model: learning_envs.evaluate_bandit(model)[0]
     if comparison.env_id == "TwoPassageMaze":
         n_episodes = 20 if tiny else 100
-        return make_vec_env(
-            learning_envs.make_two_passage_maze, n_envs=agent.n_envs, seed=seed
-        ), lambda model: learning_envs.evaluate_maze(model, n_episodes=n_episodes, seed=seed + 1000)
+        env = make_vec_env(learning_envs.make_two_passage_maze, n_envs=agent.n_envs, seed=seed)
+        return env, None, lambda model: learning_envs.evaluate_maze(model, n_episodes=n_episodes, seed=seed + 1000)
     if comparison.suite == "fruitbot":
-        from stable_baselines3.common.vec_env import VecNormalize
-
         from sb3_maxent.envs import make_procgen_vec_env
 
         levels = dict(game="fruitbot", distribution_mode="easy", num_levels=500, start_level=0, num_threads=1)
-        env = VecNormalize(
-            make_procgen_vec_env(n_envs=agent.n_envs, split="train", seed=seed, **levels), norm_obs=False, gamma=0.999
-        )
+        env = make_procgen_vec_env(n_envs=agent.n_envs, split="train", seed=seed, **levels)
         n_eval_envs, n_episodes = (2, 2) if tiny else (16, 32)
-        test_env = make_procgen_vec_env(n_envs=n_eval_envs, split="test", seed=seed + 1000, **levels)
+        eval_env = make_procgen_vec_env(n_envs=n_eval_envs, split="test", seed=seed + 1000, **levels)
+        metrics = {"test_return": False}  # the Procgen paper's evaluation: the stochastic policy
+    else:
+        env = make_vec_env(comparison.env_id, n_envs=agent.n_envs, seed=seed)
+        n_episodes = 2 if tiny else 5
+        eval_env = make_vec_env(comparison.env_id, n_envs=n_episodes, seed=seed + 1000)
+        metrics = {"eval_return": True, "eval_return_stochastic": False}
+    if agent.vec_normalize is not None:
+        env = VecNormalize(env, **agent.vec_normalize)
 
-        def evaluate(model: Any) -> dict[str, float]:
-            returns, _ = evaluate_policy(
-                model, test_env, n_eval_episodes=n_episodes, deterministic=False, return_episode_rewards=True
-            )
-            return {"test_return": float(np.mean(returns))}
-
-        return env, evaluate
-
-    n_eval = 2 if tiny else 5
-    eval_env = make_vec_env(comparison.env_id, n_envs=n_eval, seed=seed + 1000)
-
-    def evaluate_returns(model: Any) -> dict[str, float]:
+    def evaluate(model: Any) -> dict[str, float]:
         results = {}
-        for key, deterministic in (("eval_return", True), ("eval_return_stochastic", False)):
-            if key not in comparison.metrics:
-                continue
-            returns, _ = evaluate_policy(
-                model, eval_env, n_eval_episodes=n_eval, deterministic=deterministic, return_episode_rewards=True
-            )
-            results[key] = float(np.mean(returns))
+        for key, deterministic in metrics.items():
+            if key in comparison.metrics:
+                returns, _ = evaluate_policy(
+                    model, eval_env, n_eval_episodes=n_episodes, deterministic=deterministic, return_episode_rewards=True
+                )
+                results[key] = float(np.mean(returns))
         return results
 
-    return make_vec_env(comparison.env_id, n_envs=agent.n_envs, seed=seed), evaluate_returns
+    return env, eval_env, evaluate
 
 
 def policy_entropy(model: Any, observations: np.ndarray, chunk: int = 1024) -> float:
@@ -541,21 +533,45 @@ def policy_entropy(model: Any, observations: np.ndarray, chunk: int = 1024) -> f
 def make_curve_callback(
     evaluate: Callable[[Any], dict[str, float]],
     eval_freq: int,
-    rows: list[dict[str, Any]],
     partial_path: Path,
     want_entropy: bool,
+    checkpoint: Callable[[Any], None] | None = None,
+    checkpoint_freq: int = 0,
 ) -> Any:
-    """An SB3 callback that evaluates at 0, eval_freq, 2 eval_freq, ... steps and writes each row as it comes."""
+    """
+    An SB3 callback that evaluates at 0, eval_freq, 2 eval_freq, ... steps and writes each row as it comes, and calls
+    ``checkpoint(callback)`` between two rollouts once every ``checkpoint_freq`` steps (0: never).
+    """
     import pandas as pd
     from stable_baselines3.common.callbacks import BaseCallback
 
     class LearningCurve(BaseCallback):
         def __init__(self) -> None:
             super().__init__()
+            self.rows: list[dict[str, Any]] = []
             self.next_eval = 0
-            self.eval_seconds = 0.0
+            self.next_checkpoint = checkpoint_freq
+            self.n_checkpoints = 0
+            self.overhead_seconds = 0.0  # evaluations and checkpoints, left out of train_seconds
             self.start = 0.0
             self.entropy = float("nan")
+
+        def progress(self) -> dict[str, Any]:
+            """What a checkpoint keeps of the curve; ``restore(progress)`` continues it."""
+            return {
+                "rows": self.rows,
+                "next_eval": self.next_eval,
+                "next_checkpoint": self.next_checkpoint,
+                "n_checkpoints": self.n_checkpoints,
+                "entropy": self.entropy,
+                "train_seconds": time.perf_counter() - self.start - self.overhead_seconds,
+            }
+
+        def restore(self, progress: dict[str, Any]) -> None:
+            for key in ("rows", "next_eval", "next_checkpoint", "n_checkpoints", "entropy"):
+                setattr(self, key, progress[key])
+            self.start = time.perf_counter() - progress["train_seconds"]
+            self.overhead_seconds = 0.0
 
         def record(self, timesteps: int) -> None:
             eval_start = time.perf_counter()
@@ -563,24 +579,36 @@ def make_curve_callback(
             row = {
                 "timesteps": timesteps,
                 "num_timesteps": self.model.num_timesteps,
-                "train_seconds": eval_start - self.start - self.eval_seconds,
+                "train_seconds": eval_start - self.start - self.overhead_seconds,
                 "train_return": float(np.mean([info["r"] for info in ep_info_buffer])) if ep_info_buffer else float("nan"),
             }
             if want_entropy:
                 row["entropy"] = self.entropy
             row |= evaluate(self.model)
-            rows.append(row)
-            pd.DataFrame(rows).to_csv(partial_path, index=False)
-            self.eval_seconds += time.perf_counter() - eval_start
+            self.rows.append(row)
+            pd.DataFrame(self.rows).to_csv(partial_path, index=False)
+            self.overhead_seconds += time.perf_counter() - eval_start
 
         def _on_training_start(self) -> None:
-            self.start = time.perf_counter()
+            if not self.rows:  # (a resumed run keeps the clock of its checkpoint)
+                self.start = time.perf_counter()
 
         def _on_step(self) -> bool:
             while self.num_timesteps >= self.next_eval:
                 self.record(self.next_eval)
                 self.next_eval += eval_freq
             return True
+
+        def _on_rollout_start(self) -> None:
+            # between two rollouts: the last update is done, the next rollout has not started
+            if checkpoint is None or checkpoint_freq <= 0 or self.num_timesteps < self.next_checkpoint:
+                return
+            while self.next_checkpoint <= self.num_timesteps:
+                self.next_checkpoint += checkpoint_freq
+            self.n_checkpoints += 1
+            checkpoint_start = time.perf_counter()
+            checkpoint(self)
+            self.overhead_seconds += time.perf_counter() - checkpoint_start
 
         def _on_rollout_end(self) -> None:
             buffer = getattr(self.model, "rollout_buffer", None)
@@ -596,8 +624,19 @@ def make_curve_callback(
     return LearningCurve()
 
 
+def run_spec(job: dict[str, Any], comparison: Comparison, agent: Agent) -> dict[str, Any]:
+    """What a run is: a checkpoint continues only a run with the same spec."""
+    spec = {key: job[key] for key in ("suite", "budget", "task", "agent", "seed", "device")}
+    return spec | {"budget_steps": comparison.budget, "agent_settings": describe_agent(agent)}
+
+
 def run_one(job: dict[str, Any]) -> tuple[str, str]:
-    """Train one agent on one task with one seed and write its learning curve; return (path, error or "")."""
+    """
+    Train one agent on one task with one seed and write its learning curve; return (path, error or "").
+
+    With ``job["checkpoint_dir"]``, the run checkpoints itself every ``job["checkpoint_freq"]`` steps there
+    (see ``resume.py``), continues from its last checkpoint when started again, and leaves its final model there.
+    """
     import torch as th
 
     th.set_num_threads(job["threads"])
@@ -607,31 +646,58 @@ def run_one(job: dict[str, Any]) -> tuple[str, str]:
     partial = output.with_suffix(".partial.csv")
     try:
         import pandas as pd
+        import resume
 
         comparison = next(c for c in SUITES[job["suite"]](job["budget"]) if c.task == job["task"])
         agent = comparison.agents[job["agent"]]
-        env, evaluate = make_envs(comparison, agent, job["seed"], job["budget"] == "tiny")
-        kwargs = copy.deepcopy(agent.kwargs)  # SB3 adds keys to policy_kwargs
-        model = algo_class(agent.algo)(resolve_policy(agent), env, seed=job["seed"], device=job["device"], verbose=0, **kwargs)
-        rows: list[dict[str, Any]] = []
-        want_entropy = "entropy" in comparison.metrics
+        env, eval_env, evaluate = make_envs(comparison, agent, job["seed"], job["budget"] == "tiny")
         # the tiny budget is a smoke test: 5 evaluations are enough
         eval_freq = max(comparison.budget // 4, 1) if job["budget"] == "tiny" else comparison.eval_freq
-        callback = make_curve_callback(evaluate, eval_freq, rows, partial, want_entropy)
-        model.learn(comparison.budget, callback=callback)
-        if rows[-1]["timesteps"] < comparison.budget:
+        checkpoint_dir = Path(job["checkpoint_dir"]) / output.stem if job.get("checkpoint_dir") else None
+        spec = run_spec(job, comparison, agent)
+
+        def checkpoint(curve: Any) -> None:
+            assert checkpoint_dir is not None
+            resume.save_checkpoint(checkpoint_dir, curve.model, env, eval_env, curve.progress(), spec)
+            resume.kill_after_checkpoint(curve.n_checkpoints)
+
+        callback = make_curve_callback(
+            evaluate,
+            eval_freq,
+            partial,
+            "entropy" in comparison.metrics,
+            checkpoint if checkpoint_dir else None,
+            job.get("checkpoint_freq") or eval_freq,
+        )
+        state = resume.find_checkpoint(checkpoint_dir, spec) if checkpoint_dir else None
+        if state is None:
+            kwargs = copy.deepcopy(agent.kwargs)  # SB3 adds keys to policy_kwargs
+            model = algo_class(agent.algo)(
+                resolve_policy(agent), env, seed=job["seed"], device=job["device"], verbose=0, **kwargs
+            )
+        else:
+            assert checkpoint_dir is not None
+            model = resume.load_checkpoint(checkpoint_dir, state, algo_class(agent.algo), env, eval_env, job["device"])
+            callback.restore(state["progress"])
+            print(f"{output.stem}: resumed at step {model.num_timesteps} from {checkpoint_dir}", flush=True)
+        model.learn(comparison.budget - model.num_timesteps, callback=callback, reset_num_timesteps=state is None)
+        if callback.rows[-1]["timesteps"] < comparison.budget:
             callback.record(comparison.budget)
         if comparison.env_id == "TwoGoalBandit":  # the final actions, for the scatter plot
             import learning_envs
 
             _, actions = learning_envs.evaluate_bandit(model, n_samples=500)
             pd.DataFrame(actions, columns=["a1", "a2"]).to_csv(output.with_suffix(".actions.csv"), index=False)
-        frame = pd.DataFrame(rows)
+        frame = pd.DataFrame(callback.rows)
         for key, value in (("task", job["task"]), ("agent", job["agent"]), ("seed", job["seed"])):
             frame.insert(0, key, value)
         frame.to_csv(output, index=False)
         partial.unlink(missing_ok=True)
+        if checkpoint_dir is not None:  # the trained agent stays (final_model.zip, and its VecNormalize statistics)
+            resume.finish(checkpoint_dir, model)
         env.close()
+        if eval_env is not None:
+            eval_env.close()
         return str(output), ""
     except Exception:  # one failed run must not stop the others; the error is reported at the end
         return str(output), traceback.format_exc()
@@ -642,33 +708,37 @@ def run_one(job: dict[str, Any]) -> tuple[str, str]:
 # ---------------------------------------------------------------------------------------------------------------------
 
 
-def describe(comparisons: list[Comparison]) -> dict[str, Any]:
-    def jsonable(value: Any) -> Any:
-        if isinstance(value, dict):
-            return {key: jsonable(item) for key, item in value.items()}
-        if isinstance(value, (int, float, str, bool)) or value is None:
-            return value
-        if isinstance(value, (list, tuple)):
-            return [jsonable(item) for item in value]
-        return repr(value)
+def jsonable(value: Any) -> Any:
+    """A value of the settings, for JSON (and for comparing settings: no memory addresses)."""
+    if isinstance(value, dict):
+        return {key: jsonable(item) for key, item in value.items()}
+    if isinstance(value, (int, float, str, bool)) or value is None:
+        return value
+    if isinstance(value, (list, tuple)):
+        return [jsonable(item) for item in value]
+    return repr(value)
 
+
+def describe_agent(agent: Agent) -> dict[str, Any]:
+    return {
+        "algo": agent.algo,
+        "policy": agent.policy,
+        "n_envs": agent.n_envs,
+        "settings_from": agent.source,
+        "changed_from_file": agent.note,
+        "kwargs": jsonable(agent.kwargs),
+        "vec_normalize": agent.vec_normalize,
+    }
+
+
+def describe(comparisons: list[Comparison]) -> dict[str, Any]:
     return {
         comparison.task: {
             "env_id": comparison.env_id,
             "budget_steps": comparison.budget,
             "eval_every_steps": comparison.eval_freq,
             "description": comparison.description,
-            "agents": {
-                name: {
-                    "algo": agent.algo,
-                    "policy": agent.policy,
-                    "n_envs": agent.n_envs,
-                    "settings_from": agent.source,
-                    "changed_from_file": agent.note,
-                    "kwargs": jsonable(agent.kwargs),
-                }
-                for name, agent in comparison.agents.items()
-            },
+            "agents": {name: describe_agent(agent) for name, agent in comparison.agents.items()},
         }
         for comparison in comparisons
     }
@@ -690,7 +760,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--output-dir", type=Path, default=DEFAULT_OUTPUT_DIR, help="results go to <output-dir>/<suite>-<budget>/"
     )
     parser.add_argument("--band", choices=["std", "ci95"], default="std", help="band of the plots: std over seeds or 95%% CI")
-    parser.add_argument("--overwrite", action="store_true", help="rerun runs whose CSV exists")
+    parser.add_argument("--overwrite", action="store_true", help="rerun runs whose CSV exists (and drop their checkpoints)")
+    parser.add_argument(
+        "--checkpoint-dir",
+        type=Path,
+        default=DEFAULT_CHECKPOINT_DIR,
+        help="each run checkpoints itself in <checkpoint-dir>/<suite>-<budget>/<run>/ and continues from there when "
+        "started again with the same arguments; its trained agent stays there (final_model.zip)",
+    )
+    parser.add_argument(
+        "--checkpoint-every", type=int, default=0, help="steps between checkpoints (default: the evaluation interval)"
+    )
+    parser.add_argument("--no-checkpoints", action="store_true", help="neither write nor resume from checkpoints")
     parser.add_argument("--plot-only", action="store_true", help="only rebuild curves.csv, the tables and the figures")
     parser.add_argument("--list", action="store_true", help="print the suites, tasks, agents and settings, and exit")
     args = parser.parse_args(argv)
@@ -698,6 +779,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("give a suite (classic, multimodal, fruitbot, mujoco) or --list")
     if args.jobs < 1 or args.threads < 1:
         parser.error("--jobs and --threads must be >= 1")
+    if args.checkpoint_every < 0:
+        parser.error("--checkpoint-every must be >= 0")
     return args
 
 
@@ -730,6 +813,7 @@ def main(argv: list[str] | None = None) -> int:
     per_seed = out_dir / "per_seed"
     per_seed.mkdir(parents=True, exist_ok=True)
 
+    checkpoint_dir = None if args.no_checkpoints else args.checkpoint_dir / f"{args.suite}-{args.budget}"
     jobs = []
     for comparison in comparisons:
         for name in comparison.agents:
@@ -739,6 +823,8 @@ def main(argv: list[str] | None = None) -> int:
                 output = per_seed / f"{comparison.task}__{name}__seed{seed}.csv"
                 if output.exists() and not args.overwrite:
                     continue
+                if args.overwrite and checkpoint_dir is not None:
+                    shutil.rmtree(checkpoint_dir / output.stem, ignore_errors=True)
                 jobs.append(
                     dict(
                         suite=args.suite,
@@ -749,6 +835,8 @@ def main(argv: list[str] | None = None) -> int:
                         output=str(output),
                         threads=args.threads,
                         device=args.device,
+                        checkpoint_dir=None if checkpoint_dir is None else str(checkpoint_dir),
+                        checkpoint_freq=args.checkpoint_every,
                     )
                 )
 

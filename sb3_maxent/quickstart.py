@@ -4,12 +4,14 @@ Quick start: train MaxEntPPO on Procgen FruitBot (easy mode), evaluate on unseen
     python -m sb3_maxent.quickstart                  # default budget: a few minutes on 2 CPU cores
     python -m sb3_maxent.quickstart --help           # all options (budget, algorithm, temperature, levels, ...)
 
-The defaults follow the on-policy max-ent paper (seed 000) where the budget allows: beta = 0.3, lr 5e-4,
-gamma 0.999, lambda 0.95, clip 0.2, 3 epochs, reward normalization, easy mode, training levels [0, 500) and
-evaluation on the unseen levels 500-999. To fit minutes on a CPU instead of hours on a GPU, the default
-network is SB3's NatureCNN (``--policy ImpalaCnnPolicy`` gives the paper's IMPALA CNN, about ten times more
-compute per step) and the rollout is smaller (16 envs x 128 steps instead of 64 x 256), so that a short run
-still makes about fifty updates (100k steps, about 5 minutes on an idle 2-core machine).
+The settings are the shipped RL Zoo FruitBot entries (``hyperparams/maxent_ppo.yml``, ``hyperparams/ppo.yml``):
+the on-policy max-ent paper's, i.e. train-procgen's PPO2 settings in SB3's terms (beta = 0.3 in the paper's
+units, lr 5e-4, gamma 0.999, lambda 0.95, clip 0.2 for the policy and the value, 3 epochs in 8 minibatches, reward
+normalization with discount 0.99 and clip 10, easy mode, training levels [0, 500), evaluation on the unseen
+levels 500-999). To fit minutes on a CPU instead of hours on a GPU, the default network is SB3's NatureCNN
+(``--policy ImpalaCnnPolicy`` gives the paper's IMPALA CNN, about ten times more compute per step) and the rollout
+is smaller (16 envs x 128 steps instead of 64 x 256), so that a short run still makes about fifty updates (100k
+steps, about 5 minutes on an idle 2-core machine).
 The paper's full settings are listed in ``docs/maxent_ppo.md``.
 """
 
@@ -22,7 +24,10 @@ from typing import Any
 
 import numpy as np
 
+from sb3_maxent.maxent_ppo.maxent_ppo import MAXENT_MODES, MAXENT_UNITS
+
 DEFAULT_OUTPUT_DIR = "quickstart_output"
+ENV_ID = "procgen/fruitbot-v0"  # the entry of the shipped hyperparameter files the quick start runs
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -39,9 +44,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default="CnnPolicy",
         help="CnnPolicy (NatureCNN, fast on CPU) or ImpalaCnnPolicy (the paper's, ~10x slower)",
     )
-    parser.add_argument("--maxent-coef", type=float, default=0.3, help="Max-ent temperature beta (MaxEntPPO only)")
-    parser.add_argument("--maxent-mode", choices=["one_step", "soft_returns"], default="one_step", help="Max-ent mode")
-    parser.add_argument("--ent-coef", type=float, default=0.0, help="PPO's entropy regularization coefficient")
+    parser.add_argument("--maxent-coef", type=float, default=None, help="Max-ent temperature beta (default: the entry's, 0.3)")
+    parser.add_argument("--maxent-mode", choices=MAXENT_MODES, default="one_step", help="Max-ent mode (MaxEntPPO only)")
+    parser.add_argument(
+        "--maxent-units",
+        choices=MAXENT_UNITS,
+        default=None,
+        help="Units of beta (default: the entry's, 'advantage' as in the paper's code; 'reward' with soft_returns)",
+    )
+    parser.add_argument("--ent-coef", type=float, default=None, help="PPO's entropy regularization (default: the entry's)")
     parser.add_argument("--n-envs", type=int, default=16, help="Number of parallel games (paper: 64)")
     parser.add_argument("--n-steps", type=int, default=128, help="Rollout length per game (paper: 256)")
     parser.add_argument("--num-levels", type=int, default=500, help="Training levels [0, num_levels)")
@@ -72,34 +83,35 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     from sb3_maxent import MaxEntPPO
     from sb3_maxent.envs import make_procgen_vec_env
+    from sb3_maxent.zoo import algorithm_kwargs, hyperparams_path, normalize_kwargs, read_entry
 
     output_dir = Path(args.output_dir).resolve()
     output_dir.mkdir(parents=True, exist_ok=True)
     split_kwargs = dict(game=args.game, distribution_mode="easy", num_levels=args.num_levels, start_level=0)
 
-    # Reward normalization as in the paper (VecNormalize without observation normalization)
-    train_env = VecNormalize(
-        make_procgen_vec_env(n_envs=args.n_envs, split="train", seed=args.seed, **split_kwargs),
-        norm_obs=False,
-        norm_reward=True,
-        gamma=0.999,
-    )
-    hyperparams: dict[str, Any] = dict(
-        learning_rate=5e-4,
+    # The shipped entry (the paper's settings), with the CPU-sized rollout and the command line's choices
+    entry = read_entry(hyperparams_path(args.algo), ENV_ID)
+    hyperparams: dict[str, Any] = algorithm_kwargs(entry) | dict(
         n_steps=args.n_steps,
         batch_size=max(args.n_envs * args.n_steps // 8, 1),  # 8 minibatches, as in the paper
-        n_epochs=3,
-        gamma=0.999,
-        gae_lambda=0.95,
-        clip_range=0.2,
-        ent_coef=args.ent_coef,
-        vf_coef=0.5,
-        max_grad_norm=0.5,
         seed=args.seed,
         device=args.device,
     )
+    if args.ent_coef is not None:
+        hyperparams["ent_coef"] = args.ent_coef
+    train_env = VecNormalize(
+        make_procgen_vec_env(n_envs=args.n_envs, split="train", seed=args.seed, **split_kwargs),
+        **(normalize_kwargs(entry) or {}),
+    )
     if args.algo == "maxent_ppo":
-        model = MaxEntPPO(args.policy, train_env, maxent_coef=args.maxent_coef, maxent_mode=args.maxent_mode, **hyperparams)
+        hyperparams["maxent_mode"] = args.maxent_mode
+        if args.maxent_coef is not None:
+            hyperparams["maxent_coef"] = args.maxent_coef
+        if args.maxent_units is not None:
+            hyperparams["maxent_units"] = args.maxent_units
+        elif args.maxent_mode == "soft_returns":
+            hyperparams["maxent_units"] = "reward"  # soft returns add beta to the rewards: reward units only
+        model = MaxEntPPO(args.policy, train_env, **hyperparams)
     else:
         from sb3_maxent.common.policies import ImpalaCnnPolicy
 
@@ -149,9 +161,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "vec_normalize": str(vec_normalize_path),
         "logs": str(output_dir / "logs" / "progress.csv"),
         "hyperparameters": {k: v for k, v in hyperparams.items() if k != "device"} | {"policy": args.policy},
+        "reward_normalization": normalize_kwargs(entry),
+        "settings_from": f"{hyperparams_path(args.algo)}[{ENV_ID}]",
     }
-    if args.algo == "maxent_ppo":
-        results["hyperparameters"] |= {"maxent_coef": args.maxent_coef, "maxent_mode": args.maxent_mode}
     results_path = output_dir / "results.json"
     results_path.write_text(json.dumps(results, indent=2))
 

@@ -199,6 +199,25 @@ class ProcgenVecEnv(VecEnv):
             self._gym3_env.close()
             self._gym3_env = None
 
+    def __getstate__(self) -> dict[str, Any]:
+        """
+        Pickling (``pickle``, ``copy.deepcopy``, checkpoints): the games' full state, through procgen's own
+        ``get_state()``. An unpickled copy continues exactly where this one was: same frames, rewards and levels
+        for the same actions.
+        """
+        state = self.__dict__.copy()
+        if self._gym3_env is None:
+            raise ValueError("Cannot pickle a closed ProcgenVecEnv")
+        state["_gym3_env"] = self._gym3_env.get_state()
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        games = state.pop("_gym3_env")
+        self.__dict__.update(state)
+        # a new gym3 env of the same kind (its seed does not matter), then the saved games
+        self._gym3_env = make_gym3_env(self.num_envs, rand_seed=0, **self._gym3_kwargs)
+        self._gym3_env.set_state(games)
+
     def get_images(self) -> Sequence[np.ndarray | None]:
         """
         :return: One frame per env: the 64x64 observations, or procgen's 512x512 frames with ``render_hires=True``

@@ -18,6 +18,7 @@ from sb3_maxent.maxent_ppo.policies import CnnPolicy, ImpalaCnnPolicy, MlpPolicy
 SelfMaxEntPPO = TypeVar("SelfMaxEntPPO", bound="MaxEntPPO")
 
 MAXENT_MODES = ("one_step", "soft_returns")
+MAXENT_UNITS = ("reward", "advantage")
 
 
 class MaxEntPPO(PPO):
@@ -31,19 +32,17 @@ class MaxEntPPO(PPO):
     of the paper are all expressible: no entropy (both 0), regularization only (``ent_coef``), max-ent
     only (``maxent_coef``, the paper's choice) and both. With ``maxent_coef=0`` it is exactly SB3's PPO.
 
-    Paper (seed 000): "On-Policy Maximum Entropy Deep Reinforcement Learning" (one-step approximation,
-    Sec. 4). The exact mode follows Schulman et al. 2017, "Equivalence Between Policy Gradients and
-    Soft Q-Learning" (https://arxiv.org/abs/1704.06440).
+    Paper: "On-Policy Maximum Entropy Deep Reinforcement Learning" (2020; one-step approximation, Sec. 4),
+    which modified OpenAI Baselines' PPO2. The exact mode follows Schulman et al. 2017, "Equivalence Between
+    Policy Gradients and Soft Q-Learning" (https://arxiv.org/abs/1704.06440).
 
     Modes (``maxent_mode``):
 
     - ``"one_step"`` (the paper's approximation, default):
       ``A_t(beta) = A_t^GAE + beta * H(pi_theta(.|s_t))`` with the entropy evaluated with the *current*
       parameters inside the clipped surrogate (its gradient flows through it), and the value target
-      ``R_t(beta) = R_t + beta * H`` (entropy detached). With ``normalize_advantage=True`` the whole
-      ``A_t(beta)`` is shifted and scaled by the statistics of the GAE part, so beta stays in reward units
-      (adding the bonus *after* normalizing would measure beta in advantage standard deviations, which
-      shrink as the policy converges: on a bandit the policy then collapses to a deterministic one).
+      ``R_t(beta) = R_t + beta * H`` (entropy detached). ``maxent_units`` says what beta is measured in
+      when advantages are normalized (see below).
     - ``"soft_returns"``: the exact max-ent return: every reward becomes
       ``r_t - beta * log pi_old(a_t|s_t)`` before GAE (see ``SoftReturnRolloutBuffer``); the critic
       learns soft values. beta is in reward units, whether or not advantages are normalized.
@@ -58,13 +57,29 @@ class MaxEntPPO(PPO):
     :param gae_lambda: Factor for trade-off of bias vs variance for Generalized Advantage Estimator
     :param clip_range: Clipping parameter, it can be a function of the current progress remaining (from 1 to 0).
     :param clip_range_vf: Clipping parameter for the value function (None: no clipping)
-    :param normalize_advantage: Whether to normalize or not the advantage. It only rescales the training signal
-        of each minibatch: beta is in reward units in both modes (see above)
+    Units of beta in ``one_step`` mode with ``normalize_advantage=True`` (``maxent_units``):
+
+    - ``"reward"`` (default): the whole ``A_t(beta)`` is shifted and scaled by the minibatch statistics of the
+      GAE part, ``(A_t^GAE - mean + beta * H) / std``, so beta is in (normalized) reward units, the units of the
+      max-ent objective itself. The closed-form optima hold in these units.
+    - ``"advantage"``: the paper's code, literally. PPO2 normalizes the advantages per minibatch before they
+      enter the graph, so the paper's edit adds the entropy *after* normalization:
+      ``(A_t^GAE - mean) / std + beta * H``, beta in standard deviations of the minibatch's advantages. The value
+      target is ``R_t + beta * H`` in reward units, as in the paper's code. The paper's beta = 0.3 is in these
+      units; one unit is ``train/advantage_std`` reward units (about 0.47 on FruitBot), so beta_advantage =
+      beta_reward / ``train/advantage_std``. The weight of the entropy then grows as the advantages shrink:
+      on a bandit whose advantages vanish the policy does not converge to the max-ent optimum.
+
+    Without normalization both units are reward units; ``maxent_units="advantage"`` then raises an error.
+
+    :param normalize_advantage: Whether to normalize or not the advantage (per minibatch)
     :param ent_coef: Entropy *regularization* coefficient of PPO's loss (unchanged meaning)
     :param maxent_coef: Temperature beta >= 0 of the maximum-entropy objective, a float or a schedule
         (callable of the progress remaining, from 1 to 0), e.g. ``ExponentialSchedule(0.3, 0.03)``.
         The paper's tuned value on FruitBot is 0.3 (with ``ent_coef=0``).
     :param maxent_mode: ``"one_step"`` (the paper's approximation) or ``"soft_returns"`` (exact soft returns)
+    :param maxent_units: ``"reward"`` (default) or ``"advantage"`` (the paper's code): what beta is measured
+        in with ``one_step`` and ``normalize_advantage=True``, see above
     :param vf_coef: Value function coefficient for the loss calculation
     :param max_grad_norm: The maximum value for the gradient clipping
     :param use_sde: Whether to use generalized State Dependent Exploration (gSDE)
@@ -106,6 +121,7 @@ class MaxEntPPO(PPO):
         ent_coef: float = 0.0,
         maxent_coef: float | Schedule = 0.3,
         maxent_mode: str = "one_step",
+        maxent_units: str = "reward",
         vf_coef: float = 0.5,
         max_grad_norm: float = 0.5,
         use_sde: bool = False,
@@ -124,6 +140,7 @@ class MaxEntPPO(PPO):
         if maxent_mode not in MAXENT_MODES:
             raise ValueError(f"Unknown maxent_mode {maxent_mode!r}: expected one of {MAXENT_MODES}")
         _check_maxent_coef(maxent_coef)
+        _check_maxent_units(maxent_units, maxent_mode, normalize_advantage)
         if (
             maxent_mode == "soft_returns"
             and rollout_buffer_class is not None
@@ -135,6 +152,7 @@ class MaxEntPPO(PPO):
             )
         self.maxent_coef = maxent_coef  # type: ignore[assignment]
         self.maxent_mode = maxent_mode
+        self.maxent_units = maxent_units
         super().__init__(
             policy,
             env,
@@ -197,7 +215,7 @@ class MaxEntPPO(PPO):
         """
         Update policy using the currently gathered rollout buffer.
 
-        This is SB3's ``PPO.train`` with the one-step max-ent advantage of seed 000 (Sec. 4) added to
+        This is SB3's ``PPO.train`` with the one-step max-ent advantage of the paper (Sec. 4) added to
         the clipped surrogate; the operations are otherwise the same, in the same order, so that
         ``maxent_coef=0`` reproduces PPO exactly.
         """
@@ -212,6 +230,7 @@ class MaxEntPPO(PPO):
             clip_range_vf = self.clip_range_vf(self._current_progress_remaining)  # type: ignore[operator]
         maxent_coef = self._current_maxent_coef()
         one_step_bonus = self.maxent_mode == "one_step" and maxent_coef > 0.0
+        bonus_after_normalization = self.maxent_units == "advantage"
 
         # Statistics are kept as tensors and read once at the end (no host sync per minibatch)
         entropies, pg_losses, value_losses, clip_fractions = [], [], [], []
@@ -239,17 +258,23 @@ class MaxEntPPO(PPO):
                 # Normalization does not make sense if mini batchsize == 1, see GH issue #325
                 normalize = self.normalize_advantage and len(advantages) > 1
                 if one_step_bonus:
-                    # Seed 000, Sec. 4: A_t(beta) = [r_t + beta H(pi_theta(.|s_t)) + gamma V(s_t+1) - V(s_t)]
+                    # The paper, Sec. 4: A_t(beta) = [r_t + beta H(pi_theta(.|s_t)) + gamma V(s_t+1) - V(s_t)]
                     #   + gamma lambda A_t+1(0) = A_t^GAE + beta H(pi_theta(.|s_t)), H with the current theta
-                    # so that its gradient flows through the clipped surrogate. With normalization, the whole
-                    # A_t(beta) is shifted and scaled by the statistics of the GAE part: beta stays in reward units.
-                    if normalize:
+                    # so that its gradient flows through the clipped surrogate.
+                    if normalize and bonus_after_normalization:
+                        # maxent_units="advantage", the paper's PPO2 edit: ADV_normalized + beta H
+                        advantages = th.add(
+                            (advantages - advantages.mean()) / (advantages.std() + 1e-8), entropy, alpha=maxent_coef
+                        )
+                    elif normalize:
+                        # maxent_units="reward": the whole A_t(beta) is shifted and scaled by the statistics of the
+                        # GAE part, so beta stays in reward units
                         advantages = (advantages - advantages.mean()).add_(entropy, alpha=maxent_coef) / (
                             advantages.std() + 1e-8
                         )
                     else:
                         advantages = advantages + maxent_coef * entropy
-                    # R_t(beta) = A_t(beta) + V_old(s_t), with the entropy part detached
+                    # R_t(beta) = A_t(beta) + V_old(s_t) = R_t + beta H, entropy detached, in reward units (both units)
                     returns = th.add(returns, entropy.detach(), alpha=maxent_coef)
                 elif normalize:
                     advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
@@ -351,7 +376,8 @@ class MaxEntPPO(PPO):
         absolute advantage in ``one_step`` mode (where the bonus is added to the advantages); with
         advantage normalization, both parts are divided by the advantages' standard deviation, as in the loss.
         ``train/advantage_std`` is the standard deviation of the rollout's GAE advantages, in reward units:
-        ``maxent_coef`` divided by it is the weight of the entropy in the normalized loss.
+        with ``maxent_units="reward"``, ``maxent_coef`` divided by it is the weight of the entropy in the
+        normalized loss (the same beta in ``maxent_units="advantage"``).
         """
         advantage_std = float(np.std(self.rollout_buffer.advantages))
         if self.maxent_mode == "soft_returns" and isinstance(self.rollout_buffer, SoftReturnRolloutBuffer):
@@ -367,7 +393,8 @@ class MaxEntPPO(PPO):
                 advantages = advantages - advantages.mean()
             else:
                 scale = 1.0
-            share_bonus = abs(bonus) / scale
+            # with maxent_units="advantage" the bonus is added after normalization: it is not scaled
+            share_bonus = abs(bonus) if self.maxent_units == "advantage" else abs(bonus) / scale
             task = float(np.mean(np.abs(advantages))) / scale
         self.logger.record("train/advantage_std", advantage_std)
         self.logger.record("train/maxent_bonus", bonus)
@@ -406,3 +433,19 @@ def _check_maxent_coef(maxent_coef: float | Schedule) -> None:
             )
     elif not isinstance(maxent_coef, (int, float, np.floating)) or not maxent_coef >= 0:
         raise ValueError(f"maxent_coef (the max-ent temperature beta) must be a float >= 0 or a schedule, got {maxent_coef!r}")
+
+
+def _check_maxent_units(maxent_units: str, maxent_mode: str, normalize_advantage: bool) -> None:
+    """Raise a clear error at construction for a unit of beta that does not exist or means nothing here."""
+    if maxent_units not in MAXENT_UNITS:
+        raise ValueError(f"Unknown maxent_units {maxent_units!r}: expected one of {MAXENT_UNITS}")
+    if maxent_units == "advantage" and maxent_mode != "one_step":
+        raise ValueError(
+            "maxent_units='advantage' (beta in standard deviations of the normalized advantages, the paper's code) "
+            f"applies to maxent_mode='one_step' only; maxent_mode={maxent_mode!r} adds beta to the rewards, in reward units"
+        )
+    if maxent_units == "advantage" and not normalize_advantage:
+        raise ValueError(
+            "maxent_units='advantage' measures beta in standard deviations of the normalized advantages: it needs "
+            "normalize_advantage=True (without normalization, beta is in reward units: use maxent_units='reward')"
+        )

@@ -97,6 +97,86 @@ def hyperparams_path(algo: str) -> Path:
     return files[name]
 
 
+# Keys of RL Zoo's files that are not arguments of the algorithm
+ZOO_ONLY_KEYS = frozenset(
+    {
+        "n_timesteps",
+        "n_envs",
+        "policy",
+        "normalize",
+        "env_kwargs",
+        "eval_env_kwargs",
+        "vec_env_wrapper",
+        "env_wrapper",
+        "frame_stack",
+        "callback",
+        "monitor_kwargs",
+        "normalize_kwargs",
+    }
+)
+
+
+def read_entry(path: str | Path, env_id: str) -> dict[str, Any]:
+    """
+    One entry of an RL Zoo hyperparameter file, as written (``lin_0.001`` and ``policy_kwargs`` strings kept).
+
+    :param path: The YAML file, e.g. ``hyperparams_path("maxent_ppo")``
+    :param env_id: The entry
+    :return: A copy of the entry
+    """
+    with open(path) as file:
+        entries = yaml.safe_load(file) or {}
+    if env_id not in entries:
+        raise KeyError(f"{path} has no entry for {env_id}: it has {', '.join(map(str, entries)) or 'none'}")
+    return dict(entries[env_id])
+
+
+def algorithm_kwargs(hyperparams: dict[str, Any]) -> dict[str, Any]:
+    """
+    The keyword arguments of the algorithm in an RL Zoo entry, as the zoo builds them: the zoo's own keys
+    (:data:`ZOO_ONLY_KEYS`) and private ``_``-keys left out, ``lin_<x>`` strings turned into linear schedules from x
+    to 0, a ``policy_kwargs`` string evaluated (with ``nn`` = ``torch.nn``).
+
+    :param hyperparams: One entry (see :func:`read_entry`)
+    :return: The algorithm's keyword arguments
+    """
+    import torch as th
+    from stable_baselines3.common.utils import LinearSchedule
+
+    kwargs = {}
+    for key, value in hyperparams.items():
+        if key in ZOO_ONLY_KEYS or key.startswith("_"):
+            continue
+        if isinstance(value, str) and value.startswith("lin_"):
+            value = LinearSchedule(float(value[4:]), 0.0, 1.0)
+        elif key == "policy_kwargs" and isinstance(value, str):
+            value = eval(value, {"nn": th.nn, "dict": dict})  # as RL Zoo does
+        kwargs[key] = value
+    return kwargs
+
+
+def normalize_kwargs(hyperparams: dict[str, Any]) -> dict[str, Any] | None:
+    """
+    The ``VecNormalize`` keyword arguments of an RL Zoo entry, as sb3-maxent's zoo builds them: the entry's
+    ``normalize`` (``true``, a mapping, or a string such as ``"dict(norm_obs=False, gamma=0.99)"``, evaluated as the zoo
+    does), with the discount of the return estimate set to the algorithm's ``gamma`` unless ``normalize`` gives one.
+
+    :param hyperparams: One entry of a hyperparameter file (as read from the YAML)
+    :return: The keyword arguments, or ``None`` when the entry does not normalize
+    """
+    normalize = hyperparams.get("normalize", False)
+    if isinstance(normalize, str):
+        normalize = eval(normalize, {"dict": dict})  # as RL Zoo does with this key
+    if normalize is False:
+        return None
+    if normalize is not True and not isinstance(normalize, dict):
+        raise ValueError(f"normalize must be true, false, a mapping or a dict(...) string, got {normalize!r}")
+    kwargs = dict(normalize) if isinstance(normalize, dict) else {}
+    if "gamma" in hyperparams:
+        kwargs.setdefault("gamma", hyperparams["gamma"])
+    return kwargs
+
+
 def _env_ids_in(config: str) -> list[str] | None:
     if not str(config).endswith((".yml", ".yaml")):
         return None
@@ -109,12 +189,16 @@ def _env_ids_in(config: str) -> list[str] | None:
 
 def _patch_experiment_manager(exp_manager_module: Any) -> None:
     """
-    Two additions to ``ExperimentManager``, without changing what it does for anything that already worked:
+    Three additions to ``ExperimentManager``, without changing what it does for anything that already worked:
 
     - ``config=None`` (no ``-conf``) for one of our aliases: use our shipped YAML instead of
       ``rl_zoo3/hyperparams/<algo>.yml``, which does not exist for them;
     - an ``eval_env_kwargs`` entry in a YAML (a key the zoo does not know, and would pass to the algorithm) sets the
-      kwargs of the evaluation env unless ``--eval-env-kwargs`` is given (the Procgen test levels 500-999).
+      kwargs of the evaluation env unless ``--eval-env-kwargs`` is given (the Procgen test levels 500-999);
+    - a ``gamma`` written in a YAML's ``normalize`` kwargs is the discount of ``VecNormalize``'s return estimate, as
+      written (the zoo overwrites it with the algorithm's ``gamma``, so that an entry could not reproduce code whose
+      reward normalization and algorithm discount differently, such as train-procgen's 0.99 and 0.999). Without
+      one, the zoo's rule holds: the algorithm's ``gamma``.
 
     A YAML without the requested env gets an error message that lists the envs it has.
     """
@@ -123,6 +207,7 @@ def _patch_experiment_manager(exp_manager_module: Any) -> None:
         return
     original_init = cls.__init__
     original_read = cls.read_hyperparameters
+    original_normalization = cls._preprocess_normalization
     init_signature = inspect.signature(original_init)
 
     @functools.wraps(original_init)
@@ -154,8 +239,17 @@ def _patch_experiment_manager(exp_manager_module: Any) -> None:
             self.eval_env_kwargs = dict(eval_env_kwargs)
         return hyperparams, saved_hyperparams
 
+    @functools.wraps(original_normalization)
+    def _preprocess_normalization(self, hyperparams: dict[str, Any]) -> dict[str, Any]:
+        vec_normalize_kwargs = normalize_kwargs(hyperparams)
+        hyperparams = original_normalization(self, hyperparams)
+        if vec_normalize_kwargs is not None:
+            self.normalize_kwargs = vec_normalize_kwargs
+        return hyperparams
+
     cls.__init__ = __init__
     cls.read_hyperparameters = read_hyperparameters
+    cls._preprocess_normalization = _preprocess_normalization
     cls._sb3_maxent_patched = True
 
 
