@@ -251,6 +251,95 @@ def test_impala_policy_works_with_sb3_ppo():
 
 
 # ---------------------------------------------------------------------------------------------
+# maxent_units="advantage" is the paper's code: its edit of OpenAI Baselines' PPO2
+# ---------------------------------------------------------------------------------------------
+PPO2_CLIP_RANGE, PPO2_VF_COEF, BETA = 0.2, 0.5, 0.3
+
+
+def first_minibatch_gradient(maxent_units: str) -> tuple[dict[str, th.Tensor], dict[str, np.ndarray], MaxEntPPO]:
+    """The gradient of MaxEntPPO's first minibatch (the whole rollout), its rollout, and a model with the same initial
+    weights, with PPO2's FruitBot settings in SB3's terms (clip_range_vf = clip range, vf_coef = 0.5 * PPO2's)."""
+    kwargs = dict(
+        n_steps=64,
+        batch_size=128,
+        n_epochs=1,
+        clip_range=PPO2_CLIP_RANGE,
+        clip_range_vf=PPO2_CLIP_RANGE,
+        vf_coef=0.5 * PPO2_VF_COEF,
+        ent_coef=0.0,
+        maxent_coef=BETA,
+        maxent_units=maxent_units,
+        max_grad_norm=1e9,  # the gradient as computed, not clipped
+        seed=3,
+    )
+    model = MaxEntPPO("MlpPolicy", make_vec_env("CartPole-v1", n_envs=2, seed=3), **kwargs)
+    twin = MaxEntPPO("MlpPolicy", make_vec_env("CartPole-v1", n_envs=2, seed=3), **kwargs)
+    gradient: dict[str, th.Tensor] = {}
+    rollout: dict[str, np.ndarray] = {}
+    original_train = model.train
+
+    def train() -> None:
+        buffer = model.rollout_buffer
+        for key in ("observations", "actions", "values", "log_probs", "advantages", "returns"):
+            rollout[key] = getattr(buffer, key).reshape(128, -1).copy()
+        original_train()
+
+    def capture_gradient() -> None:
+        if not gradient:
+            gradient.update({name: param.grad.clone() for name, param in model.policy.named_parameters()})
+
+    model.train = train  # type: ignore[method-assign]
+    model.policy.optimizer.step = capture_gradient  # type: ignore[method-assign]
+    model.learn(128)
+    return gradient, rollout, twin
+
+
+def ppo2_edit_gradient(policy, rollout: dict[str, np.ndarray]) -> dict[str, th.Tensor]:
+    """
+    The paper's edit of Baselines' PPO2 (``ppo2/model.py`` at the commit train-procgen pins), written out literally:
+    numpy normalizes the advantages before the graph, the graph adds ``beta * H(pi_theta(.|s))`` to them and (detached)
+    to the returns, the value loss is ``0.5 * mean(max(unclipped, clipped))`` weighed by vf_coef.
+
+    One deliberate difference: the advantages are normalized with the sample standard deviation (SB3's, ``ddof=1``)
+    where PPO2's numpy takes the population one (``ddof=0``), a factor sqrt(n / (n - 1)) (1.001 at FruitBot's 512)
+    that is SB3's, in PPO as in MaxEntPPO, not the max-ent edit's.
+    """
+    advantages = rollout["returns"][:, 0] - rollout["values"][:, 0]  # PPO2: advs = returns - values
+    advantages = (advantages - advantages.mean()) / (advantages.std(ddof=1) + 1e-8)
+    obs = th.as_tensor(rollout["observations"])
+    actions = th.as_tensor(rollout["actions"][:, 0]).long()
+    values, log_prob, entropy = policy.evaluate_actions(obs, actions)
+    vpred, old_vpred = values.flatten(), th.as_tensor(rollout["values"][:, 0])
+    adv = th.as_tensor(advantages) + BETA * entropy  # the edit: ADV + beta * H, gradient through H
+    returns = th.as_tensor(rollout["returns"][:, 0]) + BETA * entropy.detach()  # R + beta * H, no gradient
+    vpred_clipped = old_vpred + th.clamp(vpred - old_vpred, -PPO2_CLIP_RANGE, PPO2_CLIP_RANGE)
+    vf_loss = 0.5 * th.mean(th.maximum((vpred - returns) ** 2, (vpred_clipped - returns) ** 2))
+    ratio = th.exp(log_prob - th.as_tensor(rollout["log_probs"][:, 0]))
+    pg_loss = th.mean(th.maximum(-adv * ratio, -adv * th.clamp(ratio, 1 - PPO2_CLIP_RANGE, 1 + PPO2_CLIP_RANGE)))
+    loss = pg_loss - entropy.mean() * 0.0 + vf_loss * PPO2_VF_COEF  # ent_coef = 0 for the max-ent agent
+    policy.optimizer.zero_grad()
+    loss.backward()
+    return {name: param.grad.clone() for name, param in policy.named_parameters()}
+
+
+def test_advantage_units_are_the_papers_ppo2_edit():
+    """One minibatch's gradient equals that of the paper's PPO2 edit, written out literally.
+
+    On a rollout's first minibatch the new values equal the old ones, so SB3's clipped value loss and PPO2's
+    max(unclipped, clipped) have the same value and gradient: the comparison covers the whole loss.
+    """
+    gradient, rollout, twin = first_minibatch_gradient("advantage")
+    literal = ppo2_edit_gradient(twin.policy, rollout)
+    assert gradient.keys() == literal.keys()
+    for name in gradient:
+        th.testing.assert_close(gradient[name], literal[name], rtol=1e-4, atol=1e-6, msg=name)
+    # ... and reward units are not that edit (beta is divided by the advantages' std there)
+    reward_gradient, _, _ = first_minibatch_gradient("reward")
+    differences = [(reward_gradient[name] - literal[name]).norm() / literal[name].norm() for name in literal]
+    assert max(differences) > 0.01
+
+
+# ---------------------------------------------------------------------------------------------
 # Bad input
 # ---------------------------------------------------------------------------------------------
 @pytest.mark.parametrize(
@@ -261,6 +350,9 @@ def test_impala_policy_works_with_sb3_ppo():
         (dict(maxent_coef="0.3"), "maxent_coef"),
         (dict(maxent_coef=lambda progress: progress - 0.5), "progress_remaining=0.4"),
         (dict(maxent_mode="exact"), "Unknown maxent_mode 'exact'"),
+        (dict(maxent_units="nats"), "Unknown maxent_units 'nats'"),
+        (dict(maxent_units="advantage", maxent_mode="soft_returns"), "'one_step' only"),
+        (dict(maxent_units="advantage", normalize_advantage=False), "needs normalize_advantage=True"),
         (
             dict(maxent_mode="soft_returns", rollout_buffer_class=PPO("MlpPolicy", "CartPole-v1").rollout_buffer_class),
             "SoftReturn",

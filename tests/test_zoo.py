@@ -69,19 +69,6 @@ def _entries(name: str) -> dict:
 
 
 def test_yaml_contents_match_the_papers():
-    fruitbot = {name: _entries(name)["procgen/fruitbot-v0"] for name in ("maxent_ppo", "ppo")}
-    for entry in fruitbot.values():
-        # ALGORITHMS.md §1: 64 envs x 256 steps in 8 minibatches, 3 epochs, lr 5e-4, gamma 0.999, lambda 0.95, clip 0.2
-        assert entry["n_envs"] * entry["n_steps"] == 8 * entry["batch_size"] == 64 * 256
-        assert (entry["n_epochs"], entry["learning_rate"], entry["gamma"], entry["gae_lambda"]) == (3, 5e-4, 0.999, 0.95)
-        assert (entry["clip_range"], entry["vf_coef"], entry["max_grad_norm"]) == (0.2, 0.5, 0.5)
-        assert entry["env_kwargs"] == {"distribution_mode": "easy", "num_levels": 500, "start_level": 0}
-        assert entry["eval_env_kwargs"] == {"distribution_mode": "easy", "num_levels": 500, "start_level": 500}
-        assert eval(entry["normalize"]) == {"norm_obs": False, "norm_reward": True}
-        assert entry["policy"].endswith("ImpalaCnnPolicy")
-    assert (fruitbot["maxent_ppo"]["maxent_coef"], fruitbot["maxent_ppo"]["ent_coef"]) == (0.3, 0.0)
-    assert fruitbot["ppo"]["ent_coef"] == 0.01
-
     dspg, softql, sac = _entries("dspg"), _entries("softql"), _entries("sac")
     paper_clip_norm = {"Hopper-v5": 1, "HalfCheetah-v5": 3, "Ant-v5": 5, "Walker2d-v5": 5}
     reward_scale = {"Hopper-v5": 30, "HalfCheetah-v5": 30, "Walker2d-v5": 10, "Ant-v5": 300}
@@ -114,14 +101,97 @@ def test_yaml_contents_match_the_papers():
             assert _entries(name)[env_id]["n_timesteps"] <= 1e5
 
 
-def _experiment(zoo, tmp_path, algo: str, env_id: str, **overrides) -> tuple:
-    """RL Zoo's own ExperimentManager, as train.py builds it, with our default config (no -conf)."""
+def _manager(zoo, tmp_path, algo: str, env_id: str, config: str | None = None, **overrides):
+    """RL Zoo's own ExperimentManager, as train.py builds it, with our default config (no -conf) unless given."""
     args = argparse.Namespace(env_kwargs=None, algo=algo, env=env_id)
-    manager = zoo.exp_manager.ExperimentManager(
-        args, algo, env_id, str(tmp_path), n_timesteps=64, eval_freq=-1, hyperparams=overrides, seed=0, verbose=0
+    return zoo.exp_manager.ExperimentManager(
+        args, algo, env_id, str(tmp_path), n_timesteps=64, eval_freq=-1, hyperparams=overrides, seed=0, verbose=0, config=config
     )
+
+
+def _experiment(zoo, tmp_path, algo: str, env_id: str, config: str | None = None, **overrides) -> tuple:
+    manager = _manager(zoo, tmp_path, algo, env_id, config, **overrides)
     model, saved = manager.setup_experiment()
     return manager, model, saved
+
+
+# What the on-policy max-ent paper ran: train-procgen's PPO2 (train_procgen/train.py with the Procgen paper's settings,
+# OpenAI Baselines' ppo2 and VecNormalize defaults at the commit it pins), in PPO2's own terms
+TRAIN_PROCGEN = dict(
+    num_envs=64,
+    nsteps=256,
+    nminibatches=8,
+    noptepochs=3,
+    lr=5e-4,
+    gamma=0.999,
+    lam=0.95,
+    cliprange=0.2,  # PPO2 clips the policy ratio and the value prediction with it
+    vf_coef=0.5,  # times PPO2's own 0.5 * mean(...) value loss
+    max_grad_norm=0.5,
+    adam_epsilon=1e-5,
+    ent_coef=0.01,  # the paper's tuned regularization
+    beta=0.3,  # the paper's tuned max-ent temperature, added to the normalized advantages
+    vec_normalize=dict(ob=False, ret=True, gamma=0.99, cliprew=10.0, epsilon=1e-8),
+    distribution_mode="easy",
+    num_levels=500,
+)
+
+
+@pytest.mark.parametrize("algo", ["maxent_ppo", "ppo"])
+def test_fruitbot_entries_are_train_procgens_settings(zoo, tmp_path, algo):
+    """Each shipped FruitBot entry, read and built by RL Zoo's ExperimentManager, is train-procgen's PPO2 run."""
+    pytest.importorskip("procgen")
+    from sb3_maxent.common.policies import ImpalaCnnPolicy
+
+    reference = TRAIN_PROCGEN
+    config = str(hyperparams_path(algo))
+    hyperparams, _ = _manager(zoo, tmp_path, algo, "procgen/fruitbot-v0", config).read_hyperparameters()
+    assert hyperparams["n_envs"] == reference["num_envs"]
+    # 2 games instead of 64 (a 64 x 256 rollout buffer of frames is 0.8 GB); everything else as shipped
+    _, model, _ = _experiment(zoo, tmp_path, algo, "procgen/fruitbot-v0", config, n_envs=2)
+    assert isinstance(model.policy, ImpalaCnnPolicy)
+    assert model.n_steps == reference["nsteps"]
+    assert model.batch_size == reference["num_envs"] * reference["nsteps"] // reference["nminibatches"]
+    assert (model.n_epochs, model.lr_schedule(1.0), model.gamma, model.gae_lambda) == (
+        reference["noptepochs"],
+        reference["lr"],
+        reference["gamma"],
+        reference["lam"],
+    )
+    assert model.clip_range(1.0) == model.clip_range_vf(1.0) == reference["cliprange"]
+    assert model.vf_coef == pytest.approx(0.5 * reference["vf_coef"])  # SB3: vf_coef * mean(...), PPO2: * 0.5 * mean
+    assert model.max_grad_norm == reference["max_grad_norm"]
+    assert model.policy.optimizer.defaults["eps"] == reference["adam_epsilon"]
+    assert model.normalize_advantage
+    if algo == "maxent_ppo":
+        assert (model.ent_coef, model.maxent_coef(1.0), model.maxent_units) == (0.0, reference["beta"], "advantage")
+        assert model.maxent_mode == "one_step"
+    else:
+        assert model.ent_coef == reference["ent_coef"]
+    vec_normalize = model.get_vec_normalize_env()
+    expected = reference["vec_normalize"]
+    assert (vec_normalize.norm_obs, vec_normalize.norm_reward) == (expected["ob"], expected["ret"])
+    assert (vec_normalize.gamma, vec_normalize.clip_reward, vec_normalize.epsilon) == (
+        expected["gamma"],
+        expected["cliprew"],
+        expected["epsilon"],
+    )
+    games = model.get_env().unwrapped
+    assert (games.distribution_mode, games.start_level, games.num_levels) == (
+        reference["distribution_mode"],
+        0,
+        reference["num_levels"],
+    )
+    model.env.close()
+
+
+def test_normalize_gamma_written_in_the_entry_is_kept(zoo, tmp_path):
+    """The zoo's rule (VecNormalize discounts with the algorithm's gamma) holds unless the entry writes its own."""
+    for normalize, expected in (("dict(norm_obs=False, gamma=0.9)", 0.9), ("dict(norm_obs=False)", 0.98), (True, 0.98)):
+        manager, model, _ = _experiment(zoo, tmp_path, "maxent_ppo", "CartPole-v1", normalize=normalize)
+        assert model.get_vec_normalize_env().gamma == expected
+        assert model.gamma == 0.98
+        model.env.close()
 
 
 @pytest.mark.parametrize(
