@@ -129,7 +129,8 @@ def test_killed_run_resumes_where_it_stopped(tmp_path: Path, suite: str, task: s
     args = [suite, "--budget", "tiny", "--tasks", task, "--agents", agent, "--seeds", "0", "--checkpoint-every", "64"]
     run_script("learning.py", *args, "--output-dir", str(tmp_path / "whole"), "--checkpoint-dir", str(tmp_path / "ck_whole"))
     interrupted = [*args, "--output-dir", str(tmp_path / "resumed"), "--checkpoint-dir", str(tmp_path / "ck_resumed")]
-    killed = run_script("learning.py", *interrupted, env_vars={"SB3_MAXENT_BENCHMARK_KILL_AFTER_CHECKPOINTS": "2"}, check=False)
+    kill = {"SB3_MAXENT_BENCHMARK_KILL_AFTER_CHECKPOINTS": "2"}
+    killed = run_script("learning.py", *interrupted, env_vars=kill, check=False)
     assert killed.returncode == -9, killed.stderr[-2000:]
     name = f"{task}__{agent}__seed0"
     run_dir = tmp_path / "resumed" / f"{suite}-tiny" / "per_seed"

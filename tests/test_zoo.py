@@ -105,7 +105,16 @@ def _manager(zoo, tmp_path, algo: str, env_id: str, config: str | None = None, *
     """RL Zoo's own ExperimentManager, as train.py builds it, with our default config (no -conf) unless given."""
     args = argparse.Namespace(env_kwargs=None, algo=algo, env=env_id)
     return zoo.exp_manager.ExperimentManager(
-        args, algo, env_id, str(tmp_path), n_timesteps=64, eval_freq=-1, hyperparams=overrides, seed=0, verbose=0, config=config
+        args,
+        algo,
+        env_id,
+        str(tmp_path),
+        n_timesteps=64,
+        eval_freq=-1,
+        hyperparams=overrides,
+        seed=0,
+        verbose=0,
+        config=config,
     )
 
 
@@ -188,7 +197,7 @@ def test_fruitbot_entries_are_train_procgens_settings(zoo, tmp_path, algo):
 def test_normalize_gamma_written_in_the_entry_is_kept(zoo, tmp_path):
     """The zoo's rule (VecNormalize discounts with the algorithm's gamma) holds unless the entry writes its own."""
     for normalize, expected in (("dict(norm_obs=False, gamma=0.9)", 0.9), ("dict(norm_obs=False)", 0.98), (True, 0.98)):
-        manager, model, _ = _experiment(zoo, tmp_path, "maxent_ppo", "CartPole-v1", normalize=normalize)
+        _, model, _ = _experiment(zoo, tmp_path, "maxent_ppo", "CartPole-v1", normalize=normalize)
         assert model.get_vec_normalize_env().gamma == expected
         assert model.gamma == 0.98
         model.env.close()
