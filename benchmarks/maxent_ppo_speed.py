@@ -45,12 +45,19 @@ def time_learn(model: PPO, total_timesteps: int) -> dict[str, float]:
     return timings
 
 
-def make_model(policy: Any, env: VecEnv, maxent_mode: str | None, **kwargs: Any) -> PPO:
-    """SB3's ``PPO`` (``maxent_mode=None``) or ``MaxEntPPO`` in that mode (beta 0.3), seed 0, same settings."""
+def make_model(policy: Any, env: VecEnv, maxent_mode: str | None, maxent_units: str = "reward", **kwargs: Any) -> PPO:
+    """SB3's ``PPO`` (``maxent_mode=None``) or ``MaxEntPPO`` in that mode and unit (beta 0.3), seed 0, same settings."""
     if maxent_mode is None:
         return PPO(policy, env, seed=0, **kwargs)
     maxent_policy = "ImpalaCnnPolicy" if policy is ImpalaCnnPolicy else policy
-    return MaxEntPPO(maxent_policy, env, maxent_coef=0.3, maxent_mode=maxent_mode, seed=0, **kwargs)
+    return MaxEntPPO(maxent_policy, env, maxent_coef=0.3, maxent_mode=maxent_mode, maxent_units=maxent_units, seed=0, **kwargs)
+
+
+def rotated(items: list[Any], repeat: int) -> list[Any]:
+    """The items in the order of this repeat: each takes each position equally often over the repeats, so that
+    whatever depends on the position in a round (allocator, caches, frequency) affects none of them more."""
+    shift = repeat % len(items)
+    return items[shift:] + items[:shift]
 
 
 def benchmark(
@@ -63,8 +70,8 @@ def benchmark(
     modes: list[str],
 ) -> list[dict[str, Any]]:
     runs: dict[str, list[dict[str, float]]] = {"PPO": [], **{f"MaxEntPPO[{mode}]": [] for mode in modes}}
-    for _ in range(repeats):
-        for label in runs:
+    for repeat in range(repeats):
+        for label in rotated(list(runs), repeat):
             env = make_env()
             mode = None if label == "PPO" else label.split("[")[1].rstrip("]")
             model = make_model(policy, env, mode, **kwargs)

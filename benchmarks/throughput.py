@@ -65,12 +65,14 @@ def interleaved(variants: dict[str, Callable[[], Any]], units: dict[str, int], r
 
     :return: name -> (wall seconds per unit, CPU seconds per unit)
     """
+    from maxent_ppo_speed import rotated
+
     for fn in variants.values():
         fn()
     samples: dict[str, list[tuple[float, float]]] = {name: [] for name in variants}
-    for _ in range(repeats):
-        for name, fn in variants.items():
-            wall, cpu = timed(fn)
+    for repeat in range(repeats):
+        for name in rotated(list(variants), repeat):
+            wall, cpu = timed(variants[name])
             samples[name].append((wall / units[name], cpu / units[name]))
     return {
         name: (statistics.median(s[0] for s in values), statistics.median(s[1] for s in values))
@@ -104,7 +106,7 @@ def silent(model: Any) -> Any:
 
 
 def maxent_ppo_group(mode: str, repeats: int, device: str) -> list[dict[str, Any]]:
-    from maxent_ppo_speed import make_model, time_learn
+    from maxent_ppo_speed import make_model, rotated, time_learn
     from stable_baselines3.common.env_util import make_vec_env
 
     from sb3_maxent.common.policies import ImpalaCnnPolicy
@@ -149,12 +151,18 @@ def maxent_ppo_group(mode: str, repeats: int, device: str) -> list[dict[str, Any
         env_probe.close()
         total = n_envs * kwargs["n_steps"] * n_rollouts
         minibatches = n_rollouts * kwargs["n_epochs"] * -(-n_envs * kwargs["n_steps"] // kwargs["batch_size"])
-        variants = {"SB3 PPO": None, "MaxEntPPO one_step": "one_step", "MaxEntPPO soft_returns": "soft_returns"}
+        variants = {
+            "SB3 PPO": (None, "reward"),
+            "MaxEntPPO one_step": ("one_step", "reward"),
+            "MaxEntPPO one_step, advantage units": ("one_step", "advantage"),
+            "MaxEntPPO soft_returns": ("soft_returns", "reward"),
+        }
         samples: dict[str, list[tuple[float, float, float, float]]] = {name: [] for name in variants}
         for repeat in range(repeats + 1):  # the first round is a warm-up
-            for name, maxent_mode in variants.items():
+            for name in rotated(list(variants), repeat):
+                maxent_mode, maxent_units = variants[name]
                 env = make_env()
-                model = make_model(policy, env, maxent_mode, device=device, **kwargs)
+                model = make_model(policy, env, maxent_mode, maxent_units, device=device, **kwargs)
                 timing = time_learn(model, total)
                 env.close()
                 # free the model before the next one is built (at the paper's size its rollout buffer is 0.8 GB)

@@ -1,3 +1,4 @@
+import math
 from typing import Any, ClassVar, TypeVar
 
 import numpy as np
@@ -309,7 +310,7 @@ class MaxEntPPO(PPO):
                 entropies.append(-entropy_loss.detach())
 
                 loss = policy_loss + self.ent_coef * entropy_loss + self.vf_coef * value_loss
-                if not th.isfinite(loss):  # (one host sync per minibatch; SB3's PPO has several)
+                if not math.isfinite(loss.item()):  # (one host sync and one op per minibatch: a small MLP feels each op)
                     raise RuntimeError(
                         f"MaxEntPPO: non-finite loss (policy loss {policy_loss.item()}, value loss {value_loss.item()}, "
                         f"entropy {-entropy_loss.item()}) at timestep {self.num_timesteps}. Check the rewards and "
