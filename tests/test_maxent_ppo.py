@@ -110,6 +110,18 @@ def test_bandit_reaches_boltzmann_policy(mode, normalize_advantage):
     np.testing.assert_allclose(action_probabilities(model, 2)[0], expected, atol=0.025)
 
 
+def test_advantage_units_lose_the_max_ent_optimum_on_the_bandit():
+    """With beta in advantage units (the paper's code), the effective temperature beta * std(A) shrinks with the
+    advantages: the bandit's policy moves past the Boltzmann optimum towards the best arm (docs/maxent_ppo.md)."""
+    beta = 0.5
+    transitions = np.zeros((2, 4, 2))
+    transitions[:, :, 1] = 1.0
+    rewards = np.stack([BANDIT_REWARDS, np.zeros(4)])
+    model = train_tabular(transitions, rewards, [False, True], 30_000, maxent_coef=beta, maxent_units="advantage")
+    boltzmann = np.exp(BANDIT_REWARDS / beta) / np.exp(BANDIT_REWARDS / beta).sum()
+    assert action_probabilities(model, 2)[0][0] > boltzmann[0] + 0.2
+
+
 # Two-branch MDP: from the start state, actions 0-1 lead to state A where only action 0 is safe
 # (the others cost BAD_REWARD), actions 2-3 lead to state B where every action is as good.
 # Both branches have the same best (hard) return 0; only the max-ent objective prefers B.

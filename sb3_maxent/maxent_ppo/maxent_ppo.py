@@ -33,8 +33,8 @@ class MaxEntPPO(PPO):
     of the paper are all expressible: no entropy (both 0), regularization only (``ent_coef``), max-ent
     only (``maxent_coef``, the paper's choice) and both. With ``maxent_coef=0`` it is exactly SB3's PPO.
 
-    Paper: "On-Policy Maximum Entropy Deep Reinforcement Learning" (2020; one-step approximation, Sec. 4),
-    which modified OpenAI Baselines' PPO2. The exact mode follows Schulman et al. 2017, "Equivalence Between
+    Paper: "On-Policy Maximum Entropy Deep Reinforcement Learning" (one-step approximation, its Sec. 4), which
+    modified OpenAI Baselines' PPO2. The exact mode follows Schulman et al. 2017, "Equivalence Between
     Policy Gradients and Soft Q-Learning" (https://arxiv.org/abs/1704.06440).
 
     Modes (``maxent_mode``):
@@ -67,9 +67,10 @@ class MaxEntPPO(PPO):
       enter the graph, so the paper's edit adds the entropy *after* normalization:
       ``(A_t^GAE - mean) / std + beta * H``, beta in standard deviations of the minibatch's advantages. The value
       target is ``R_t + beta * H`` in reward units, as in the paper's code. The paper's beta = 0.3 is in these
-      units; one unit is ``train/advantage_std`` reward units (about 0.47 on FruitBot), so beta_advantage =
-      beta_reward / ``train/advantage_std``. The weight of the entropy then grows as the advantages shrink:
-      on a bandit whose advantages vanish the policy does not converge to the max-ent optimum.
+      units; one unit is ``train/advantage_std`` reward units (about 0.47 on FruitBot early on), so
+      beta_reward = beta_advantage * ``train/advantage_std``. That effective temperature shrinks with the
+      advantages as the policy converges: on a one-step bandit the policy collapses to a deterministic one
+      instead of reaching the max-ent optimum.
 
     Without normalization both units are reward units; ``maxent_units="advantage"`` then raises an error.
 
