@@ -1,6 +1,7 @@
 """The package as users get it: the wheel, the version, the documented commands run as subprocesses."""
 
 import json
+import pickle
 import subprocess
 import sys
 import zipfile
@@ -89,6 +90,12 @@ def test_quickstart_command_runs(tmp_path):
 
     model = MaxEntPPO.load(results["model"])
     assert model.maxent_coef(1.0) == pytest.approx(0.3)
+    # the shipped FruitBot entry's settings (train-procgen's), with the CPU-sized rollout of the command line
+    assert (model.maxent_units, model.clip_range_vf(1.0), model.vf_coef, model.n_steps) == ("advantage", 0.2, 0.25, 32)
+    assert results["reward_normalization"] == {"norm_obs": False, "norm_reward": True, "gamma": 0.99, "clip_reward": 10.0}
+    with open(results["vec_normalize"], "rb") as file:  # (VecNormalize.save pickles the wrapper without its env)
+        vec_normalize = pickle.load(file)
+    assert (vec_normalize.gamma, vec_normalize.clip_reward, vec_normalize.norm_obs) == (0.99, 10.0, False)
     assert (tmp_path / "logs" / "progress.csv").exists()
 
 
