@@ -1,6 +1,7 @@
 """
-Multi-modal tasks of ``benchmarks/learning.py``, in the spirit of seed 003's two-passage example: tasks with two
-equally good ways to succeed, where the maximum-entropy optimum keeps both and a deterministic optimum picks one.
+Multi-modal tasks of ``benchmarks/learning.py``, in the spirit of the two-passage example of Haarnoja and Tang (2017),
+"Learning Diverse Skills via Maximum Entropy Deep Reinforcement Learning": tasks with two equally good ways to succeed,
+where the maximum-entropy optimum keeps both and a deterministic optimum picks one.
 
 - :class:`TwoGoalBandit`: a one-step continuous bandit with actions in ``[-1, 1]^2`` and two equally good goals.
   The max-ent optimum ``pi*(a) ∝ exp(r(a) / alpha)`` is a mixture of two equal Gaussians, one per goal.

@@ -19,9 +19,9 @@ the same against the plain-PyTorch floor where one exists. One torch thread by d
 
 Sizes: ``--full`` (default) is the papers': FruitBot with the IMPALA CNN, 64 envs x 256 steps, 8 minibatches,
 3 epochs (about 30 minutes on a 2-core CPU; use ``--device cuda`` on a GPU); DSPG 2x512, batch 100, M = 64
-(seed 002); SoftQL 2x128, batch 128, 16 + 16 particles (Haarnoja et al. 2017). ``--quick`` (under 2 minutes on
-2 cores) keeps the off-policy sizes and shrinks the PPO rollouts (CartPole MLP and FruitBot IMPALA with 4 envs x
-32 steps). ``--tiny`` is a smoke test (seconds, tiny networks; not a measurement).
+(Shi, Song and Wu 2019); SoftQL 2x128, batch 128, 16 + 16 particles (Haarnoja et al. 2017). ``--quick`` (under
+2 minutes on 2 cores) keeps the off-policy sizes and shrinks the PPO rollouts (CartPole MLP and FruitBot IMPALA with
+4 envs x 32 steps). ``--tiny`` is a smoke test (seconds, tiny networks; not a measurement).
 
     python benchmarks/throughput.py --quick                 # -> docs/results/throughput-quick.{csv,md}
     python benchmarks/throughput.py                         # the papers' sizes -> docs/results/throughput-full.{csv,md}

@@ -13,8 +13,9 @@ from sb3_maxent.common.torch_layers import ImpalaCNN
 class ImpalaCnnPolicy(ActorCriticCnnPolicy):
     """
     Actor-critic policy on the IMPALA CNN (shared features for actor and critic, as in the Procgen
-    paper and seed 000). It is SB3's ``ActorCriticCnnPolicy`` with ``features_extractor_class=ImpalaCNN``,
-    so it works with SB3's ``PPO``/``A2C`` as well as with ``MaxEntPPO``::
+    paper and the on-policy max-ent paper, "On-Policy Maximum Entropy Deep Reinforcement Learning"). It is SB3's
+    ``ActorCriticCnnPolicy`` with ``features_extractor_class=ImpalaCNN``, so it works with SB3's ``PPO``/``A2C`` as
+    well as with ``MaxEntPPO``::
 
         PPO(ImpalaCnnPolicy, env)            # SB3 PPO
         MaxEntPPO("ImpalaCnnPolicy", env)    # alias

@@ -6,7 +6,8 @@ import math
 class ExponentialSchedule:
     """
     Exponential (geometric) annealing from ``start`` to ``end``, the temperature annealing used by
-    the on-policy max-ent PPO paper (seed 000, Sec. 5: "an exponential annealing parameter").
+    the on-policy max-ent PPO paper ("On-Policy Maximum Entropy Deep Reinforcement Learning", Sec. 5: "an exponential
+    annealing parameter").
 
     ``value(p) = start * (end / start) ** ((1 - p) / end_fraction)`` for ``1 - p <= end_fraction``
     and ``end`` afterwards, where ``p`` is SB3's ``progress_remaining`` (1 at the start of training,

@@ -1,5 +1,6 @@
 """
-Exact maximum-entropy solutions of small tabular MDPs (soft Q-iteration, seed 001).
+Exact maximum-entropy solutions of small tabular MDPs (soft Q-iteration; Guo-Yu Yang, "Maximum Entropy
+Reinforcement Learning", lecture slides, 2020).
 
 These are the ground truth the algorithms are tested against, and a tool for users who want the exact
 Boltzmann-optimal policy of a toy problem:
@@ -76,7 +77,8 @@ def soft_value_iteration(
     max_iterations: int = 100_000,
 ) -> SoftValueSolution:
     """
-    Soft Q-iteration (seed 001): iterate the soft Bellman backup to its fixed point.
+    Soft Q-iteration (Yang 2020, "Maximum Entropy Reinforcement Learning"): iterate the soft Bellman backup to its
+    fixed point.
 
     :param transitions: ``P[s, a, s']``, shape (n_states, n_actions, n_states); rows must sum to 1
         (rows of terminal states are ignored)

@@ -50,8 +50,9 @@ class ConvSequence(nn.Module):
 class ImpalaCNN(BaseFeaturesExtractor):
     """
     The IMPALA "deep" residual CNN (Espeholt et al. 2018), as used for Procgen by Cobbe et al. (2020)
-    and by the on-policy max-ent PPO paper (seed 000, Fig. 1): three stages of depth 16/32/32, each a
-    convolution, a max-pool and two residual blocks, then a ReLU and a 256-unit fully connected layer.
+    and by the on-policy max-ent PPO paper ("On-Policy Maximum Entropy Deep Reinforcement Learning", Fig. 1): three
+    stages of depth 16/32/32, each a convolution, a max-pool and two residual blocks, then a ReLU and a 256-unit fully
+    connected layer.
 
     Images are expected channels-first (SB3 transposes HxWxC image observations automatically) and
     are scaled to [0, 1] by SB3's preprocessing when ``normalize_images=True`` (the default).

@@ -11,7 +11,7 @@ class SoftReturnRolloutBuffer(RolloutBuffer):
 
     Before GAE, every reward receives the sampled entropy bonus of the action that was taken,
 
-        r'_t = r_t - beta * log pi_old(a_t | s_t)          (ALGORITHMS.md §1, "soft_returns")
+        r'_t = r_t - beta * log pi_old(a_t | s_t)          (maxent_mode="soft_returns")
 
     so that returns, advantages and value targets are those of the maximum-entropy objective
     sum_t gamma^t (r_t + beta * H(pi(.|s_t))) (in expectation over a_t). ``log pi_old`` is the

@@ -1,6 +1,7 @@
 """
 Composition of soft Q-functions (Haarnoja et al. 2018, "Composable Deep Reinforcement Learning for Robotic
-Manipulation"; seed 003, "Compositionality").
+Manipulation"; Haarnoja and Tang 2017, "Learning Diverse Skills via Maximum Entropy Deep Reinforcement Learning",
+"Compositionality").
 
 Agents trained with SoftQL on rewards ``r_1, ..., r_n`` (same spaces, same temperature alpha) give soft
 Q-functions ``Q_i``. The composed policy acts with the Boltzmann policy of their weighted sum,
@@ -95,9 +96,10 @@ def compose_soft_q(
     ent_coef: float | None = None,
 ) -> ComposedSoftQPolicy:
     """
-    Build the policy of the summed soft Q-functions of trained discrete SoftQL agents (seed 003), for the combined
-    reward ``sum_i weights[i] * r_i``. The Q-networks are copied: training the agents further does not change
-    the composed policy.
+    Build the policy of the summed soft Q-functions of trained discrete SoftQL agents (Haarnoja and Tang 2017,
+    "Learning Diverse Skills via Maximum Entropy Deep Reinforcement Learning"), for the combined reward
+    ``sum_i weights[i] * r_i``. The Q-networks are copied: training the agents further does not change the composed
+    policy.
 
     Example::
 

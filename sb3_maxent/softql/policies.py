@@ -5,7 +5,7 @@ Policies of Soft Q-Learning.
   distribution ``pi(a|s) = softmax(Q(s, .) / alpha)``, so it carries the temperature ``alpha`` (a buffer,
   saved with the policy). ``predict(deterministic=True)`` is greedy.
 - Continuous actions: a soft Q-network ``Q(s, a)``, its target, and the amortized SVGD sampler
-  ``a = tanh(f(s, xi))``, ``xi ~ N(0, I)`` (Haarnoja et al. 2017, seed 001) that draws actions from
+  ``a = tanh(f(s, xi))``, ``xi ~ N(0, I)`` (Haarnoja et al. 2017) that draws actions from
   ``pi(a|s) ∝ exp(Q(s, a) / alpha)``. ``predict(deterministic=True)`` returns, among the sampler's actions for
   a fixed set of latents (``xi = 0`` and ``n_deterministic_candidates - 1`` other fixed draws), the one with the
   highest Q-value: deterministic, and the greedy limit of the Boltzmann policy within the sampler's support.
@@ -252,8 +252,8 @@ class ContinuousSoftQNetwork(BaseModel):
 
 class SteinSampler(BasePolicy):
     """
-    Amortized SVGD sampler network ``a = tanh(f(s, xi))``, ``xi ~ N(0, I_{action_dim})`` (seed 001, Sec. 3.2):
-    a state-conditioned stochastic network whose samples are trained to follow ``exp(Q(s, .) / alpha)``.
+    Amortized SVGD sampler network ``a = tanh(f(s, xi))``, ``xi ~ N(0, I_{action_dim})`` (Haarnoja et al. 2017,
+    Sec. 3.2): a state-conditioned stochastic network whose samples are trained to follow ``exp(Q(s, .) / alpha)``.
     The latent is concatenated to the state features, as in the authors' code.
 
     :param observation_space: Observation space

@@ -31,8 +31,9 @@ SelfSoftQL = TypeVar("SelfSoftQL", bound="SoftQL")
 
 def soft_value(q_values: th.Tensor, ent_coef: th.Tensor | float, dim: int = -1) -> th.Tensor:
     """
-    Exact soft value of discrete actions, ``V(s) = alpha * logsumexp_a(Q(s, a) / alpha)`` (seed 001, soft Bellman
-    equation); the torch counterpart of ``sb3_maxent.common.tabular.soft_value``.
+    Exact soft value of discrete actions, ``V(s) = alpha * logsumexp_a(Q(s, a) / alpha)`` (the soft Bellman equation;
+    Yang 2020, "Maximum Entropy Reinforcement Learning"); the torch counterpart of
+    ``sb3_maxent.common.tabular.soft_value``.
 
     :param q_values: Q-values, actions along ``dim``
     :param ent_coef: temperature alpha > 0
@@ -63,7 +64,7 @@ class SoftQL(OffPolicyAlgorithm):
 
     - ``Discrete`` actions: ``V`` is exact (``alpha * logsumexp(Q_target(s', .) / alpha)``); the agent acts with
       ``softmax(Q / alpha)`` and ``predict(deterministic=True)`` is greedy.
-    - ``Box`` actions: Haarnoja et al. 2017 (seed 001, Algorithm 1): ``V(s')`` by importance sampling with
+    - ``Box`` actions: Haarnoja et al. 2017 (Algorithm 1): ``V(s')`` by importance sampling with
       ``n_value_particles`` uniform actions, and an amortized SVGD sampler ``a = tanh(f(s, xi))`` trained with the
       Stein direction of ``n_kernel_particles`` particles per state.
 
@@ -418,7 +419,7 @@ class SoftQL(OffPolicyAlgorithm):
 
         all_q_values = self.q_net(replay_data.observations)
         current_q_values = th.gather(all_q_values, dim=1, index=replay_data.actions.long())
-        # Squared soft Bellman residual (seed 001, Eq. 11)
+        # Squared soft Bellman residual (Haarnoja et al. 2017, Eq. 11)
         loss = 0.5 * F.mse_loss(current_q_values, target_q_values)
         self._soft_q_step(loss)
 

@@ -1,7 +1,7 @@
 """
 Stein variational gradient descent (SVGD) pieces of continuous Soft Q-Learning.
 
-Haarnoja et al. 2017, "Reinforcement Learning with Deep Energy-Based Policies" (seed 001, Algorithm 1),
+Haarnoja et al. 2017, "Reinforcement Learning with Deep Energy-Based Policies" (Algorithm 1),
 after Liu & Wang 2016 (SVGD) and Wang & Liu 2016 (amortized SVGD). Every function works on a batch of
 states at once: particles have shape ``(batch_size, n_particles, action_dim)``, and there is no Python
 loop over states or particles.
