@@ -5,19 +5,24 @@ Suites (the first argument) and what they check:
 
 - ``classic``: CartPole-v1 (PPO, MaxEntPPO, DQN, SoftQL) and Pendulum-v1 (SAC, DSPG, SoftQL; and PPO vs MaxEntPPO),
   minutes on a CPU. Evaluation: mean return of 5 episodes, deterministic and stochastic policy.
-- ``multimodal``: two tasks with two equally good solutions, in the spirit of seed 003's two-passage example:
+- ``multimodal``: two tasks with two equally good solutions, in the spirit of the two-passage example of Haarnoja and
+  Tang (2017), "Learning Diverse Skills via Maximum Entropy Deep Reinforcement Learning":
   ``bandit`` (one-step continuous bandit with two goals: SAC, DSPG, SoftQL at the same temperature) and ``maze`` (a
   grid maze with two passages of equal length: PPO, PPO + entropy regularization, MaxEntPPO in both modes, DQN,
   SoftQL). Measured: the share of the policy's actions / episodes that use each mode; the exact max-ent optimum uses
   both equally (soft value iteration for the maze).
-- ``fruitbot``: seed 000 Fig. 3-5 on Procgen FruitBot (easy, training levels 0-499): PPO without entropy, PPO +
-  entropy regularization 0.01, MaxEntPPO beta 0.3, and both (and MaxEntPPO beta 0.03); train reward (training
-  episodes), test reward (unseen levels 500-999, stochastic policy) and policy entropy over time.
-- ``mujoco``: seed 002 Fig. 1 / Table 1: DSPG vs SoftQL vs SB3 SAC on Hopper, HalfCheetah, Ant, Walker2d (v5).
+- ``fruitbot``: the on-policy max-ent paper's Fig. 2-5 on Procgen FruitBot (easy, training levels 0-499) with the
+  shipped entries (train-procgen's settings): ``fruitbot_tuning``, its tuning grid (entropy regularization and
+  beta in the paper's units, one seed each), and ``fruitbot``, PPO without entropy, PPO + the tuned regularization,
+  MaxEntPPO at the paper's beta 0.3 (and at the tuned beta); train reward (training episodes), test reward (unseen
+  levels 500-999, stochastic policy) and policy entropy over time.
+- ``mujoco``: the DSPG paper's (Shi, Song and Wu 2019) Fig. 1 / Table 1: DSPG vs SoftQL vs SB3 SAC on Hopper,
+  HalfCheetah, Ant, Walker2d (v5).
 
 Budgets (``--budget``): ``tiny`` (seconds; a smoke test of the pipeline, not a result), ``reduced`` (what a
-2-core CPU can run: minutes for classic/multimodal, about 10 minutes per FruitBot agent and seed (300k steps),
-tens of minutes per MuJoCo agent and seed; smaller networks where the paper's do not fit, see ``--list``), ``full``
+2-core CPU can run: minutes for classic/multimodal; per FruitBot agent and seed, about 10 minutes for a tuning run
+(300k steps) and 35 for the comparison (1M steps); tens of minutes per MuJoCo agent and seed; smaller networks where
+the papers' do not fit, see ``--list``), ``full``
 (the papers': FruitBot 2M steps with the IMPALA CNN and 64 x 256 rollouts, MuJoCo 3M steps at the papers' sizes; for
 a GPU, ``--device cuda``).
 
@@ -34,11 +39,18 @@ Outputs, in ``<output-dir>/<suite>-<budget>/``:
 - ``<task>_<metric>.png``: mean over seeds with a band (``--band std`` or ``ci95``), one figure per claim.
 - ``config.json``: the commands that wrote the directory, versions and every agent's hyperparameters.
 
+Runs are resumable: each checkpoints itself (model, optimizer, replay buffer, env and ``VecNormalize`` state, random
+generators, the curve so far) every ``--checkpoint-every`` steps (default: every evaluation) in
+``<checkpoint-dir>/<suite>-<budget>/<run>/`` (``runs/checkpoints`` by default, not tracked by git), and the same
+command started again continues each unfinished run from its last checkpoint, with the same numbers as an
+uninterrupted run. A finished run leaves its trained agent there (``final_model.zip``, ``vecnormalize.pkl``).
+
 Examples::
 
     python benchmarks/learning.py classic --seeds 0 1 2 --jobs 2
     python benchmarks/learning.py multimodal --tasks maze --agents PPO MaxEntPPO-soft --seeds 0 1 2 3 4
-    python benchmarks/learning.py fruitbot --budget reduced --seeds 0 1 2 --jobs 2
+    python benchmarks/learning.py fruitbot --tasks fruitbot_tuning --seeds 0 --jobs 2   # the tuning grid, 300k steps
+    python benchmarks/learning.py fruitbot --tasks fruitbot --seeds 0 1 2 --jobs 2     # the comparison, 1M steps
     python benchmarks/learning.py fruitbot --budget full --device cuda --jobs 4       # the paper's 2M steps
     python benchmarks/learning.py mujoco --tasks Hopper-v5 --seeds 0 1 --jobs 2
     python benchmarks/learning.py mujoco --budget full --device cuda                   # 3M steps, 4 tasks
@@ -433,7 +445,7 @@ def mujoco_comparisons(budget: str) -> list[Comparison]:
                 steps,
                 eval_freq,
                 {"eval_return": "episode return, deterministic policy (5 episodes)"},
-                description=f"Seed 002 Fig. 1 / Table 1 on {env_id}: DSPG vs SoftQL vs SB3 SAC.",
+                description=f"The DSPG paper's Fig. 1 / Table 1 on {env_id}: DSPG vs SoftQL vs SB3 SAC.",
             )
         )
     return comparisons
