@@ -194,7 +194,11 @@ def plot_bandit_actions(out_dir: Path, comparison: Any, path: Path) -> bool:
 
 
 def summarize(frame: pd.DataFrame, comparison: Any) -> pd.DataFrame:
-    """Per agent: final value of each metric (mean and std over seeds) and, for returns, the best mean over evaluations."""
+    """
+    Per agent: final value of each metric (mean and std over seeds) and, for returns, the best mean over evaluations
+    and the mean over the evaluations of the last quarter of the budget (less noisy than one evaluation: the FruitBot
+    tuning ranks by it).
+    """
     rows = []
     for agent in comparison.agents:
         runs = frame[frame.agent == agent]
@@ -215,6 +219,8 @@ def summarize(frame: pd.DataFrame, comparison: Any) -> pd.DataFrame:
             row[f"{metric}_final_std"] = float(np.nanstd(values, ddof=1)) if len(values) > 1 else 0.0
             if "return" in metric:
                 row[f"{metric}_best_mean"] = float(runs.groupby("timesteps")[metric].mean().max())
+                last_quarter = runs[runs.timesteps >= 0.75 * runs.timesteps.max()]
+                row[f"{metric}_last_quarter_mean"] = float(last_quarter[metric].mean())
         if comparison.task in ("bandit", "maze"):
             shares = mode_share_column(final, comparison.task).to_numpy(dtype=float)
             row["first_mode_share_per_seed"] = " ".join(f"{share:.2f}" for share in shares)
@@ -227,7 +233,7 @@ def markdown_table(summary: pd.DataFrame, comparison: Any) -> str:
     for metric in comparison.metrics:
         header.append(f"{metric} (final)")
         if "return" in metric:
-            header.append(f"{metric} (best mean)")
+            header += [f"{metric} (best mean)", f"{metric} (mean, last quarter)"]
     if "first_mode_share_per_seed" in summary:
         header.append("first-mode share per seed")
     lines = [
@@ -242,7 +248,7 @@ def markdown_table(summary: pd.DataFrame, comparison: Any) -> str:
             digits = 2 if abs(row[f"{metric}_final_mean"]) < 10 else 1
             cells.append(f"{row[f'{metric}_final_mean']:.{digits}f} ± {row[f'{metric}_final_std']:.{digits}f}")
             if "return" in metric:
-                cells.append(f"{row[f'{metric}_best_mean']:.{digits}f}")
+                cells += [f"{row[f'{metric}_best_mean']:.{digits}f}", f"{row[f'{metric}_last_quarter_mean']:.{digits}f}"]
         if "first_mode_share_per_seed" in summary:
             cells.append(row.first_mode_share_per_seed)
         lines.append("| " + " | ".join(cells) + " |")
