@@ -255,6 +255,29 @@ def markdown_table(summary: pd.DataFrame, comparison: Any) -> str:
     return "\n".join(lines)
 
 
+def steps_table(runs: pd.DataFrame, comparison: Any) -> str:
+    """The metrics (mean ± std over seeds) at the comparison's ``table_steps``, one row per agent and step."""
+    metrics = [metric for metric in comparison.metrics if metric in runs]
+    lines = [
+        f"{comparison.task}: at {', '.join(f'{steps:,}' for steps in comparison.table_steps)} steps (mean ± std over seeds)",
+        "",
+        "| agent | steps | seeds | " + " | ".join(metrics) + " |",
+        "|" + "---|" * (3 + len(metrics)),
+    ]
+    for agent in comparison.agents:
+        for steps in comparison.table_steps:
+            at = runs[(runs.agent == agent) & (runs.timesteps == steps)]
+            if at.empty:
+                continue
+            cells = [agent_label(comparison, agent), f"{steps:,}", str(at.seed.nunique())]
+            for metric in metrics:
+                values = at[metric].to_numpy(dtype=float)
+                std = float(np.nanstd(values, ddof=1)) if len(values) > 1 else 0.0
+                cells.append(f"{np.nanmean(values):.2f} ± {std:.2f}")
+            lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def write_suite_outputs(out_dir: Path, comparisons: list[Any], band: str = "std") -> list[Path]:
     """curves.csv, summary.csv, summary.md and the figures of every comparison that has finished runs."""
     frame = load_runs(out_dir)
@@ -282,6 +305,8 @@ def write_suite_outputs(out_dir: Path, comparisons: list[Any], band: str = "std"
         summary = summarize(runs, comparison)
         summaries.append(summary)
         tables.append(markdown_table(summary, comparison))
+        if getattr(comparison, "table_steps", ()):
+            tables.append(steps_table(runs, comparison))
     pd.concat(summaries, ignore_index=True).to_csv(out_dir / "summary.csv", index=False)
     (out_dir / "summary.md").write_text("\n\n".join(tables) + "\n")
     written += [out_dir / "summary.csv", out_dir / "summary.md"]

@@ -147,3 +147,7 @@ def test_killed_run_resumes_where_it_stopped(tmp_path: Path, suite: str, task: s
     # the finished run leaves its trained agent, not its checkpoint
     assert (checkpoint / "final_model.zip").exists() and not (checkpoint / "state.pkl").exists()
     assert (checkpoint / "vecnormalize.pkl").exists() == (suite == "fruitbot")
+    if suite == "fruitbot":  # the comparison's table at a quarter, half and all of its budget
+        summary = (tmp_path / "resumed" / "fruitbot-tiny" / "summary.md").read_text()
+        assert "fruitbot: at 64, 128, 256 steps" in summary
+        assert "| MaxEntPPO, beta 0.3 | 128 | 1 |" in summary
