@@ -189,7 +189,7 @@ def _env_ids_in(config: str) -> list[str] | None:
 
 def _patch_experiment_manager(exp_manager_module: Any) -> None:
     """
-    Three additions to ``ExperimentManager``, without changing what it does for anything that already worked:
+    Three additions to ``ExperimentManager``, which change nothing for an entry or command that does not use them:
 
     - ``config=None`` (no ``-conf``) for one of our aliases: use our shipped YAML instead of
       ``rl_zoo3/hyperparams/<algo>.yml``, which does not exist for them;
