@@ -404,7 +404,7 @@ def test_nan_is_reported():
             return obs, float("nan"), terminated, truncated, info
 
     model = DSPG("MlpPolicy", NanRewardBandit(), learning_starts=20, batch_size=8, policy_kwargs=dict(net_arch=[8]))
-    with pytest.raises(RuntimeError, match="critic loss became nan"):
+    with pytest.raises(RuntimeError, match="critic loss is nan"):
         model.learn(40)
 
 

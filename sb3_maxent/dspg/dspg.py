@@ -12,6 +12,7 @@ from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedul
 from stable_baselines3.common.utils import FloatSchedule, get_parameters_by_name, polyak_update, update_learning_rate
 from torch.nn import functional as F
 
+from sb3_maxent.common.nonfinite import NONFINITE_HINT, NonFiniteError, UpdateSnapshot, check_finite, host_values, total_norm
 from sb3_maxent.dspg.policies import CnnPolicy, DSPGActor, DSPGCritic, DSPGPolicy, MlpPolicy, MultiInputPolicy
 
 SelfDSPG = TypeVar("SelfDSPG", bound="DSPG")
@@ -223,7 +224,8 @@ class DSPG(OffPolicyAlgorithm):
         n_samples = self.n_action_samples
         actor_params = list(self.actor.parameters())
         target_params = list(self.critic_target.parameters()) + list(self.actor_target.parameters())
-        online_params = list(self.critic.parameters()) + actor_params
+        critic_params = list(self.critic.parameters())
+        online_params = critic_params + actor_params
         # Statistics stay on the device during the loop (no host sync per step); one transfer at the end
         step_stats: list[th.Tensor] = []
 
@@ -257,6 +259,11 @@ class DSPG(OffPolicyAlgorithm):
 
             self.critic.optimizer.zero_grad()
             critic_loss.backward()
+            # A non-finite update never reaches the weights: the critic steps only if its loss and gradient are
+            # finite, and is put back if the actor's or the temperature's part of this update is not
+            critic_values = host_values({"critic loss": critic_loss, "critic gradient norm": total_norm(critic_params)})
+            self._check_update(critic_values)
+            critic_before_step = UpdateSnapshot(critic_params, self.critic.optimizer)
             self.critic.optimizer.step()
 
             # --- Actor (eq. 13, 17, 18) ---
@@ -279,16 +286,23 @@ class DSPG(OffPolicyAlgorithm):
             actor_loss.backward()
             # Clip_by_norm, eq. (18); returns the norm before clipping
             actor_grad_norm = th.nn.utils.clip_grad_norm_(actor_params, self.max_grad_norm)
-            self.actor.optimizer.step()
 
             # --- Temperature (as in SAC), from the same samples ---
             if self.ent_coef_optimizer is not None and self.log_ent_coef is not None:
                 ent_coef_loss = -(self.log_ent_coef * (log_prob.detach() + self.target_entropy)).mean()
                 self.ent_coef_optimizer.zero_grad()
                 ent_coef_loss.backward()
-                self.ent_coef_optimizer.step()
             else:
                 ent_coef_loss = th.zeros((), device=self.device)
+            actor_values = {"actor loss": actor_loss, "actor gradient norm": actor_grad_norm, "ent_coef loss": ent_coef_loss}
+            try:
+                self._check_update(host_values(actor_values))
+            except NonFiniteError:
+                critic_before_step.restore()
+                raise
+            self.actor.optimizer.step()
+            if self.ent_coef_optimizer is not None:
+                self.ent_coef_optimizer.step()
 
             # --- Target critic and target actor: Polyak averaging ---
             polyak_update(online_params, target_params, self.tau)
@@ -313,7 +327,6 @@ class DSPG(OffPolicyAlgorithm):
             return
         # One device-to-host transfer per call to train()
         stats = th.stack(step_stats).cpu().numpy()
-        self._check_finite(stats, gradient_steps)
         critic_loss_, actor_loss_, grad_norm_, entropy_, ent_coef_, ent_coef_loss_ = stats.mean(axis=0)
 
         self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
@@ -325,20 +338,13 @@ class DSPG(OffPolicyAlgorithm):
         if self.ent_coef_optimizer is not None:
             self.logger.record("train/ent_coef_loss", float(ent_coef_loss_))
 
-    def _check_finite(self, stats: np.ndarray, gradient_steps: int) -> None:
-        """Raise a clear error if a loss or the actor's gradient became NaN or infinite in the last train() call."""
-        names = ["critic loss", "actor loss", "actor gradient norm", "policy entropy", "ent_coef", "ent_coef loss"]
-        bad_columns = np.flatnonzero(~np.isfinite(stats).all(axis=0))
-        if len(bad_columns) == 0:
-            return
-        column = bad_columns[0]
-        first_step = int(np.flatnonzero(~np.isfinite(stats[:, column]))[0])
-        update = self._n_updates - gradient_steps + first_step + 1
-        raise RuntimeError(
-            f"DSPG: the {names[column]} became {stats[first_step, column]} at gradient update {update} "
-            f"(timestep {self.num_timesteps}). Check the environment for NaN/inf observations or rewards "
-            "(SB3's VecCheckNan wrapper finds them), or lower `learning_rate` / `actor_learning_rate` / "
-            "`max_grad_norm`, or scale the rewards down."
+    def _check_update(self, values: dict[str, float]) -> None:
+        """Raise :class:`NonFiniteError` (before the optimizers step) if a loss or gradient norm is NaN or infinite."""
+        check_finite(
+            "DSPG",
+            values,
+            self.num_timesteps,
+            NONFINITE_HINT + " Or lower `actor_learning_rate` / `max_grad_norm`.",
         )
 
     def learn(

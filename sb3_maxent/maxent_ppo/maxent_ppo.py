@@ -13,6 +13,7 @@ from stable_baselines3.common.utils import FloatSchedule, explained_variance
 from stable_baselines3.common.vec_env import VecEnv
 from torch.nn import functional as F
 
+from sb3_maxent.common.nonfinite import NONFINITE_HINT, NonFiniteError, check_finite
 from sb3_maxent.maxent_ppo.buffers import SoftReturnDictRolloutBuffer, SoftReturnRolloutBuffer
 from sb3_maxent.maxent_ppo.policies import CnnPolicy, ImpalaCnnPolicy, MlpPolicy, MultiInputPolicy
 
@@ -211,7 +212,17 @@ class MaxEntPPO(PPO):
         if isinstance(rollout_buffer, SoftReturnRolloutBuffer):
             # beta for the soft rewards of this rollout (applied when the buffer computes GAE)
             rollout_buffer.maxent_coef = self._current_maxent_coef() if self.maxent_mode == "soft_returns" else 0.0
-        return super().collect_rollouts(env, callback, rollout_buffer, n_rollout_steps)
+        try:
+            return super().collect_rollouts(env, callback, rollout_buffer, n_rollout_steps)
+        except ValueError as error:
+            # A NaN observation makes the policy's distribution refuse its parameters, deep inside torch: say why
+            if not isinstance(error, NonFiniteError) and not _all_finite(self._last_obs):
+                raise NonFiniteError(
+                    f"MaxEntPPO: an observation contains NaN or inf at timestep {self.num_timesteps}, and the policy "
+                    f"cannot act on it ({error}). Check the environment with "
+                    "stable_baselines3.common.vec_env.VecCheckNan."
+                ) from error
+            raise
 
     def train(self) -> None:
         """
@@ -311,13 +322,6 @@ class MaxEntPPO(PPO):
                 entropies.append(-entropy_loss.detach())
 
                 loss = policy_loss + self.ent_coef * entropy_loss + self.vf_coef * value_loss
-                if not math.isfinite(loss.item()):  # (one host sync and one op per minibatch: a small MLP feels each op)
-                    raise RuntimeError(
-                        f"MaxEntPPO: non-finite loss (policy loss {policy_loss.item()}, value loss {value_loss.item()}, "
-                        f"entropy {-entropy_loss.item()}) at timestep {self.num_timesteps}. Check the rewards and "
-                        "observations for NaN/inf, or lower the learning rate or maxent_coef."
-                    )
-
                 # Calculate approximate form of reverse KL Divergence for early stopping
                 # see issue #417: https://github.com/DLR-RM/stable-baselines3/issues/417
                 with th.no_grad():
@@ -335,7 +339,9 @@ class MaxEntPPO(PPO):
                 self.policy.optimizer.zero_grad()
                 loss.backward()
                 # Clip grad norm
-                th.nn.utils.clip_grad_norm_(self.policy.parameters(), self.max_grad_norm)
+                grad_norm = th.nn.utils.clip_grad_norm_(self.policy.parameters(), self.max_grad_norm)
+                # (two ops and host syncs per minibatch, where SB3's PPO has five)
+                self._check_update({"loss": loss.item(), "gradient norm": grad_norm.item()}, policy_loss, value_loss, entropy)
                 self.policy.optimizer.step()
 
             self._n_updates += 1
@@ -368,6 +374,22 @@ class MaxEntPPO(PPO):
         self.logger.record("train/clip_range", clip_range)
         if self.clip_range_vf is not None:
             self.logger.record("train/clip_range_vf", clip_range_vf)
+
+    def _check_update(
+        self, values: dict[str, float], policy_loss: th.Tensor, value_loss: th.Tensor, entropy: th.Tensor
+    ) -> None:
+        """Raise :class:`NonFiniteError` (before the optimizer steps) if the loss or the gradient is NaN or infinite."""
+        if all(math.isfinite(value) for value in values.values()):
+            return
+        check_finite(
+            "MaxEntPPO",
+            values,
+            self.num_timesteps,
+            f"Policy loss {policy_loss.item()}, value loss {value_loss.item()}, mean entropy {entropy.mean().item()}. "
+            "A finite loss with a non-finite gradient comes from an infinite observation. "
+            + NONFINITE_HINT
+            + " Or lower maxent_coef.",
+        )
 
     def _record_maxent_share(self, maxent_coef: float, mean_entropy: float) -> None:
         """
@@ -451,3 +473,11 @@ def _check_maxent_units(maxent_units: str, maxent_mode: str, normalize_advantage
             "maxent_units='advantage' measures beta in standard deviations of the normalized advantages: it needs "
             "normalize_advantage=True (without normalization, beta is in reward units: use maxent_units='reward')"
         )
+
+
+def _all_finite(observation: Any) -> bool:
+    """Whether an observation (array or dict of arrays) has no NaN or inf."""
+    if isinstance(observation, dict):
+        return all(_all_finite(value) for value in observation.values())
+    array = np.asarray(observation)
+    return not np.issubdtype(array.dtype, np.floating) or bool(np.isfinite(array).all())

@@ -12,6 +12,7 @@ from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, ReplayB
 from stable_baselines3.common.utils import get_parameters_by_name, polyak_update
 from torch.nn import functional as F
 
+from sb3_maxent.common.nonfinite import NONFINITE_HINT, check_finite, host_values, total_norm
 from sb3_maxent.softql.policies import (
     ContinuousCnnPolicy,
     ContinuousImpalaCnnPolicy,
@@ -27,6 +28,8 @@ from sb3_maxent.softql.policies import (
 from sb3_maxent.softql.svgd import squash_log_jacobian, stein_direction
 
 SelfSoftQL = TypeVar("SelfSoftQL", bound="SoftQL")
+
+_SOFTQL_HINT = " Or raise ent_coef (Q / ent_coef overflows when the temperature is tiny compared with the Q-values)."
 
 
 def soft_value(q_values: th.Tensor, ent_coef: th.Tensor | float, dim: int = -1) -> th.Tensor:
@@ -382,31 +385,45 @@ class SoftQL(OffPolicyAlgorithm):
         if not logs:
             return
         means = dict(zip(logs.keys(), th.stack([th.stack(values).mean() for values in logs.values()]).tolist(), strict=True))
-        for key, value in means.items():
-            if not math.isfinite(value):
-                raise ValueError(
-                    f"SoftQL: {key} is {value} after {self._n_updates} gradient steps. Check the observations and rewards "
-                    "for NaN/inf (wrap the env in stable_baselines3.common.vec_env.VecCheckNan), lower the learning rate, "
-                    "or raise ent_coef (Q / ent_coef overflows when the temperature is tiny compared with the Q-values)."
-                )
         self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
         for key, value in means.items():
             self.logger.record(f"train/{key}", value)
 
-    def _soft_q_step(self, loss: th.Tensor, sampler_loss: th.Tensor | None = None) -> None:
-        """Backpropagate the losses (one backward pass) and step the Q-network and sampler optimizers."""
+    def _soft_q_step(
+        self, loss: th.Tensor, sampler_loss: th.Tensor | None = None, ent_coef_loss: th.Tensor | None = None
+    ) -> None:
+        """
+        Backpropagate the losses (one backward pass for the Q-network and the sampler), check that every loss and
+        gradient is finite (one host sync; :class:`NonFiniteError` before any optimizer steps otherwise), then step
+        the Q-network's, the sampler's and the temperature's optimizers.
+        """
         self.policy.optimizer.zero_grad()
         if isinstance(self.policy, ContinuousSoftQLPolicy):
             self.policy.sampler_optimizer.zero_grad()
         total = loss if sampler_loss is None else loss + sampler_loss
         total.backward()
-        if self.max_grad_norm is not None:
-            th.nn.utils.clip_grad_norm_(self.q_net.parameters(), self.max_grad_norm)
-            if self.sampler is not None:
-                th.nn.utils.clip_grad_norm_(self.sampler.parameters(), self.max_grad_norm)
+        checked = {"loss": loss, "Q-network gradient norm": self._gradient_norm(self.q_net)}
+        if self.sampler is not None and sampler_loss is not None:
+            checked["sampler loss"] = sampler_loss
+            checked["sampler gradient norm"] = self._gradient_norm(self.sampler)
+        if ent_coef_loss is not None:
+            self.ent_coef_optimizer.zero_grad()  # type: ignore[union-attr]
+            ent_coef_loss.backward()
+            checked["ent_coef loss"] = ent_coef_loss
+        check_finite("SoftQL", host_values(checked), self.num_timesteps, NONFINITE_HINT + _SOFTQL_HINT)
         self.policy.optimizer.step()
         if isinstance(self.policy, ContinuousSoftQLPolicy):
             self.policy.sampler_optimizer.step()
+        if ent_coef_loss is not None:
+            self.ent_coef_optimizer.step()  # type: ignore[union-attr]
+            with th.no_grad():
+                self.policy.log_ent_coef.copy_(self.log_ent_coef.detach().squeeze())  # type: ignore[operator, union-attr]
+
+    def _gradient_norm(self, network: th.nn.Module) -> th.Tensor:
+        """The gradient's norm before clipping, clipped to ``max_grad_norm`` when it is set."""
+        if self.max_grad_norm is None:
+            return total_norm(list(network.parameters()))
+        return th.nn.utils.clip_grad_norm_(network.parameters(), self.max_grad_norm)
 
     def _discrete_gradient_step(self, replay_data: ReplayBufferSamples) -> dict[str, th.Tensor]:
         ent_coef = self._current_ent_coef()
@@ -421,7 +438,6 @@ class SoftQL(OffPolicyAlgorithm):
         current_q_values = th.gather(all_q_values, dim=1, index=replay_data.actions.long())
         # Squared soft Bellman residual (Haarnoja et al. 2017, Eq. 11)
         loss = 0.5 * F.mse_loss(current_q_values, target_q_values)
-        self._soft_q_step(loss)
 
         # Exact entropy of the Boltzmann policy softmax(Q / alpha) at the replayed states
         with th.no_grad():
@@ -429,17 +445,15 @@ class SoftQL(OffPolicyAlgorithm):
             entropy = -(log_probs.exp() * log_probs).sum(dim=1).mean()
         logs = {"loss": loss.detach(), "ent_coef": ent_coef, "entropy": entropy}
 
+        ent_coef_loss = None
         if self.ent_coef_optimizer is not None and self.log_ent_coef is not None:
             # Temperature (SAC-style dual step): d loss / d log(alpha) = H(pi) - target entropy, so alpha decreases
             # while the policy is more random than the target, and increases when it is less
             assert isinstance(self.target_entropy, float)
             ent_coef_loss = (self.log_ent_coef * (entropy - self.target_entropy)).sum()
-            self.ent_coef_optimizer.zero_grad()
-            ent_coef_loss.backward()
-            self.ent_coef_optimizer.step()
-            with th.no_grad():
-                self.policy.log_ent_coef.copy_(self.log_ent_coef.detach().squeeze())  # type: ignore[operator]
             logs["ent_coef_loss"] = ent_coef_loss.detach()
+        # (the temperature's loss uses the Q-values before this step, so both are checked, then stepped together)
+        self._soft_q_step(loss, ent_coef_loss=ent_coef_loss)
         return logs
 
     def _continuous_gradient_step(self, replay_data: ReplayBufferSamples) -> dict[str, th.Tensor]:

@@ -1,0 +1,175 @@
+"""
+A non-finite update never reaches the weights, in all three algorithms: the error is the package's (both a
+RuntimeError and a ValueError), raised before any optimizer of the update steps, and the model (every parameter,
+target network, optimizer state, temperature) is exactly as it was before the update; it saves, loads and predicts.
+"""
+
+import copy
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch as th
+
+from sb3_maxent import DSPG, MaxEntPPO, SoftQL
+from sb3_maxent.common.nonfinite import NonFiniteError
+
+
+class Corrupting(gym.Wrapper):
+    """From step ``after`` on, the reward (or an observation entry) is ``value``."""
+
+    def __init__(self, env: gym.Env, after: int, value: float, where: str = "reward") -> None:
+        super().__init__(env)
+        self.after, self.value, self.where, self.n_steps = after, value, where, 0
+
+    def step(self, action):
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        self.n_steps += 1
+        if self.n_steps >= self.after:
+            if self.where == "reward":
+                reward = self.value
+            else:
+                obs = obs.copy()
+                obs[0] = self.value
+        return obs, reward, terminated, truncated, info
+
+
+def optimizers(model) -> dict[str, th.optim.Optimizer]:
+    found = {"policy": model.policy.optimizer} if hasattr(model.policy, "optimizer") else {}
+    for name in ("actor", "critic"):
+        if hasattr(model, name) and hasattr(getattr(model, name), "optimizer"):
+            found[name] = getattr(model, name).optimizer
+    if getattr(model.policy, "sampler_optimizer", None) is not None:
+        found["sampler"] = model.policy.sampler_optimizer
+    if getattr(model, "ent_coef_optimizer", None) is not None:
+        found["ent_coef"] = model.ent_coef_optimizer
+    return found
+
+
+def snapshot(model) -> dict:
+    """Everything an update may change: the policy's tensors (targets included), optimizer states, temperature."""
+    state = {"policy": copy.deepcopy(model.policy.state_dict())}
+    state |= {f"optimizer {name}": copy.deepcopy(optimizer.state_dict()) for name, optimizer in optimizers(model).items()}
+    if getattr(model, "log_ent_coef", None) is not None:
+        state["log_ent_coef"] = model.log_ent_coef.detach().clone()
+    return state
+
+
+def assert_same(before, after, path="") -> None:
+    if isinstance(before, dict):
+        assert before.keys() == after.keys(), path
+        for key in before:
+            assert_same(before[key], after[key], f"{path}/{key}")
+    elif isinstance(before, (list, tuple)):
+        assert len(before) == len(after), path
+        for index, (a, b) in enumerate(zip(before, after, strict=True)):
+            assert_same(a, b, f"{path}[{index}]")
+    elif isinstance(before, th.Tensor):
+        assert th.equal(before, after), path
+    else:
+        assert before == after, path
+
+
+def train_until_error(model, timesteps: int) -> dict:
+    """Learn until the NonFiniteError, keeping the model's state at the start of the failing update's train()."""
+    states = []
+    original_train = model.train
+
+    def train(*args, **kwargs):
+        states.append(snapshot(model))
+        return original_train(*args, **kwargs)
+
+    model.train = train
+    with pytest.raises(NonFiniteError) as error:
+        model.learn(timesteps)
+    assert isinstance(error.value, RuntimeError) and isinstance(error.value, ValueError)
+    assert "the update was not applied" in str(error.value)
+    model.train = original_train
+    return {"state": states[-1], "message": str(error.value)}
+
+
+def assert_model_intact_and_usable(model, before: dict, tmp_path) -> None:
+    assert_same(before, snapshot(model))
+    model.save(tmp_path / "model.zip")
+    loaded = type(model).load(tmp_path / "model.zip")
+    obs = model.observation_space.sample()
+    for candidate in (model, loaded):
+        for param in candidate.policy.parameters():
+            assert th.isfinite(param).all()
+        action, _ = candidate.predict(obs, deterministic=True)
+        assert np.all(np.isfinite(action))
+
+
+def make_models() -> dict:
+    pendulum = dict(learning_starts=32, batch_size=16, train_freq=1, gradient_steps=1)
+    return {
+        "MaxEntPPO": lambda env: MaxEntPPO("MlpPolicy", env, n_steps=32, batch_size=16, n_epochs=2, seed=0),
+        "DSPG": lambda env: DSPG("MlpPolicy", env, policy_kwargs=dict(net_arch=[16]), ent_coef="auto", seed=0, **pendulum),
+        "SoftQL-discrete": lambda env: SoftQL("MlpPolicy", env, learning_starts=32, batch_size=16, ent_coef="auto", seed=0),
+        "SoftQL-continuous": lambda env: SoftQL("MlpPolicy", env, seed=0, **pendulum),
+    }
+
+
+ENV_IDS = {
+    "MaxEntPPO": "CartPole-v1",
+    "DSPG": "Pendulum-v1",
+    "SoftQL-discrete": "CartPole-v1",
+    "SoftQL-continuous": "Pendulum-v1",
+}
+
+
+@pytest.mark.parametrize("name", list(ENV_IDS))
+def test_nan_reward_leaves_the_model_as_before_the_update(name, tmp_path):
+    model = make_models()[name](Corrupting(gym.make(ENV_IDS[name]), after=60, value=float("nan")))
+    result = train_until_error(model, 400)
+    assert "is nan" in result["message"]
+    assert_model_intact_and_usable(model, result["state"], tmp_path)
+
+
+def test_dspg_actor_failure_puts_the_critic_back(tmp_path, monkeypatch):
+    """The critic steps before the actor's loss exists: a non-finite actor update undoes the critic's step."""
+    model = DSPG(
+        "MlpPolicy",
+        "Pendulum-v1",
+        learning_starts=32,
+        batch_size=16,
+        gradient_steps=1,
+        policy_kwargs=dict(net_arch=[16]),
+        seed=0,
+    )
+    model.learn(40)
+    calls = {"n": 0}
+    log_prob = model.actor.log_prob
+
+    def failing_log_prob(*args, **kwargs):
+        calls["n"] += 1
+        result = log_prob(*args, **kwargs)
+        return result * float("nan") if calls["n"] >= 3 else result
+
+    monkeypatch.setattr(model.actor, "log_prob", failing_log_prob)
+    result = train_until_error(model, 100)
+    assert "actor loss is nan" in result["message"]
+    monkeypatch.undo()
+    assert_model_intact_and_usable(model, result["state"], tmp_path)
+
+
+def test_maxent_ppo_infinite_observation_is_named(tmp_path):
+    """tanh(inf) keeps the loss finite but the gradient is NaN: caught before the step, with what to look for."""
+    env = Corrupting(gym.make("Pendulum-v1"), after=40, value=float("inf"), where="observation")
+    model = MaxEntPPO(
+        "MlpPolicy", env, n_steps=64, batch_size=32, n_epochs=1, seed=0, policy_kwargs=dict(activation_fn=th.nn.Tanh)
+    )
+    result = train_until_error(model, 256)
+    assert "gradient norm is nan" in result["message"] and "infinite observation" in result["message"]
+    assert_model_intact_and_usable(model, result["state"], tmp_path)
+
+
+def test_maxent_ppo_nan_observation_is_named():
+    env = Corrupting(gym.make("CartPole-v1"), after=10, value=float("nan"), where="observation")
+    model = MaxEntPPO("MlpPolicy", env, n_steps=32, batch_size=16, seed=0)
+    with pytest.raises(NonFiniteError, match="an observation contains NaN or inf at timestep"):
+        model.learn(64)
+
+
+def test_the_error_is_both_kinds():
+    assert issubclass(NonFiniteError, RuntimeError) and issubclass(NonFiniteError, ValueError)
