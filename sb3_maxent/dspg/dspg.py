@@ -12,7 +12,14 @@ from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedul
 from stable_baselines3.common.utils import FloatSchedule, get_parameters_by_name, polyak_update, update_learning_rate
 from torch.nn import functional as F
 
-from sb3_maxent.common.nonfinite import NONFINITE_HINT, NonFiniteError, UpdateSnapshot, check_finite, host_values, total_norm
+from sb3_maxent.common.nonfinite import (
+    NONFINITE_HINT,
+    NonFiniteError,
+    UpdateSnapshot,
+    check_finite,
+    host_values,
+    nonfinite_gradients,
+)
 from sb3_maxent.dspg.policies import CnnPolicy, DSPGActor, DSPGCritic, DSPGPolicy, MlpPolicy, MultiInputPolicy
 
 SelfDSPG = TypeVar("SelfDSPG", bound="DSPG")
@@ -261,7 +268,7 @@ class DSPG(OffPolicyAlgorithm):
             critic_loss.backward()
             # A non-finite update never reaches the weights: the critic steps only if its loss and gradient are
             # finite, and is put back if the actor's or the temperature's part of this update is not
-            critic_values = host_values({"critic loss": critic_loss, "critic gradient norm": total_norm(critic_params)})
+            critic_values = host_values({"critic loss": critic_loss, "critic gradient": nonfinite_gradients(critic_params)})
             self._check_update(critic_values)
             critic_before_step = UpdateSnapshot(critic_params, self.critic.optimizer)
             self.critic.optimizer.step()

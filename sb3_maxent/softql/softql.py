@@ -12,7 +12,7 @@ from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, ReplayB
 from stable_baselines3.common.utils import get_parameters_by_name, polyak_update
 from torch.nn import functional as F
 
-from sb3_maxent.common.nonfinite import NONFINITE_HINT, check_finite, host_values, total_norm
+from sb3_maxent.common.nonfinite import NONFINITE_HINT, check_finite, host_values, nonfinite_gradients
 from sb3_maxent.softql.policies import (
     ContinuousCnnPolicy,
     ContinuousImpalaCnnPolicy,
@@ -402,10 +402,10 @@ class SoftQL(OffPolicyAlgorithm):
             self.policy.sampler_optimizer.zero_grad()
         total = loss if sampler_loss is None else loss + sampler_loss
         total.backward()
-        checked = {"loss": loss, "Q-network gradient norm": self._gradient_norm(self.q_net)}
+        checked = {"loss": loss, "Q-network gradient": self._gradient_norm(self.q_net)}
         if self.sampler is not None and sampler_loss is not None:
             checked["sampler loss"] = sampler_loss
-            checked["sampler gradient norm"] = self._gradient_norm(self.sampler)
+            checked["sampler gradient"] = self._gradient_norm(self.sampler)
         if ent_coef_loss is not None:
             self.ent_coef_optimizer.zero_grad()  # type: ignore[union-attr]
             ent_coef_loss.backward()
@@ -420,9 +420,12 @@ class SoftQL(OffPolicyAlgorithm):
                 self.policy.log_ent_coef.copy_(self.log_ent_coef.detach().squeeze())  # type: ignore[operator, union-attr]
 
     def _gradient_norm(self, network: th.nn.Module) -> th.Tensor:
-        """The gradient's norm before clipping, clipped to ``max_grad_norm`` when it is set."""
+        """
+        The gradient's norm before clipping, clipped to ``max_grad_norm`` when it is set; without clipping, 0 or inf
+        (whether the gradient is finite: all the check needs, cheaper than a norm).
+        """
         if self.max_grad_norm is None:
-            return total_norm(list(network.parameters()))
+            return nonfinite_gradients(list(network.parameters()))
         return th.nn.utils.clip_grad_norm_(network.parameters(), self.max_grad_norm)
 
     def _discrete_gradient_step(self, replay_data: ReplayBufferSamples) -> dict[str, th.Tensor]:
