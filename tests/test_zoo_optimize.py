@@ -128,3 +128,94 @@ def test_optimize_with_postgresql_storage(tmp_path):
     storage = os.environ[POSTGRES_URL_VAR]
     study = _two_workers_tune_one_study(tmp_path, storage)
     optuna.delete_study(study_name=study.study_name, storage=storage)
+
+
+# A gym package for `--gym-packages`: CartPole and Pendulum whose rewards become NaN after 20 steps in the first two
+# envs a process makes (the first trial's training env, and its evaluation env), clean afterwards
+NAN_ENVS_MODULE = """
+import gymnasium as gym
+
+
+class NanInFirstTrial(gym.Wrapper):
+    made = 0
+
+    def __init__(self, env):
+        super().__init__(env)
+        self.poisoned = NanInFirstTrial.made < 2
+        NanInFirstTrial.made += 1
+        self.steps = 0
+
+    def step(self, action):
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        self.steps += 1
+        return obs, float("nan") if self.poisoned and self.steps > 20 else reward, terminated, truncated, info
+
+
+gym.register("NanCartPole-v0", entry_point=lambda **kwargs: NanInFirstTrial(gym.make("CartPole-v1", **kwargs)))
+gym.register("NanPendulum-v0", entry_point=lambda **kwargs: NanInFirstTrial(gym.make("Pendulum-v1", **kwargs)))
+"""
+
+SMALL_OFF_POLICY = dict(
+    policy="MlpPolicy", learning_starts=32, batch_size=16, train_freq=1, gradient_steps=1, policy_kwargs="dict(net_arch=[16])"
+)
+NAN_STUDIES = {
+    "maxent_ppo": ("NanCartPole-v0", dict(policy="MlpPolicy", n_envs=1, n_steps=64, batch_size=32, n_epochs=1)),
+    "softql": ("NanCartPole-v0", SMALL_OFF_POLICY),
+    "dspg": ("NanPendulum-v0", SMALL_OFF_POLICY),
+}
+
+
+@needs_hook
+def test_optimize_prunes_nan_trials_and_finishes_the_study(tmp_path):
+    """A trial whose update becomes NaN raises NonFiniteError (a ValueError): RL Zoo prunes it and the study goes on."""
+    import yaml
+
+    (tmp_path / "nan_envs.py").write_text(NAN_ENVS_MODULE)
+    commands = []
+    for algo, (env_id, entry) in NAN_STUDIES.items():
+        config = tmp_path / f"{algo}.yml"
+        config.write_text(yaml.safe_dump({env_id: {**entry, "n_timesteps": 192}}))
+        storage = f"sqlite:///{tmp_path / (algo + '.db')}?timeout=60"
+        commands.append(
+            [
+                "-m",
+                "rl_zoo3.train",
+                "--algo",
+                algo,
+                "--env",
+                env_id,
+                "--gym-packages",
+                "nan_envs",
+                "-conf",
+                str(config),
+                "-optimize",
+                "--n-trials",
+                "3",
+                "--n-evaluations",
+                "1",
+                "--eval-episodes",
+                "1",
+                "--storage",
+                storage,
+                "--study-name",
+                algo,
+                "--sampler",
+                "random",
+                "--pruner",
+                "none",
+                "--no-optim-plots",
+                "--seed",
+                "0",
+                "-f",
+                str(tmp_path / "logs"),
+                *ZOO_THREADS,
+            ]
+        )
+    for (algo, _), result in zip(NAN_STUDIES.items(), run_parallel(commands, tmp_path, timeout=600), strict=True):
+        assert result.returncode == 0, f"{algo}:\n{result.stdout[-4000:]}"
+        study = optuna.load_study(storage=f"sqlite:///{tmp_path / (algo + '.db')}", study_name=algo)
+        states = [trial.state for trial in study.trials]
+        assert len(states) == 3, (algo, states)
+        assert states[0] == optuna.trial.TrialState.PRUNED, (algo, states, result.stdout[-3000:])
+        assert "the update was not applied" in result.stdout, algo
+        assert optuna.trial.TrialState.COMPLETE in states[1:], (algo, states, result.stdout[-3000:])
