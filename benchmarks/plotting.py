@@ -121,7 +121,8 @@ def plot_curves(frame: pd.DataFrame, comparison: Any, metric: str, label: str, b
         f"{min(n_seeds)}" if n_seeds and min(n_seeds) == max(n_seeds) else f"{min(n_seeds)}-{max(n_seeds)}" if n_seeds else "0"
     )
     band_name = "± std" if band == "std" else "95% CI"
-    ax.set_title(f"{comparison.env_id}: mean {band_name} over {seeds} seeds", fontsize=10)
+    over = f"mean {band_name} over {seeds} seeds" if seeds != "1" else "one seed"
+    ax.set_title(f"{comparison.env_id} ({comparison.task}): {over}", fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     fig.tight_layout()
