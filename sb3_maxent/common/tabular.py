@@ -74,7 +74,7 @@ def soft_value_iteration(
     ent_coef: float,
     terminal_states: np.ndarray | None = None,
     tol: float = 1e-12,
-    max_iterations: int = 100_000,
+    max_iterations: int | None = None,
 ) -> SoftValueSolution:
     """
     Soft Q-iteration (Yang 2020, "Maximum Entropy Reinforcement Learning"): iterate the soft Bellman backup to its
@@ -87,8 +87,10 @@ def soft_value_iteration(
     :param gamma: discount factor in [0, 1]; with ``gamma = 1`` every policy must reach a terminal state
     :param ent_coef: temperature alpha >= 0 (0 gives ordinary value iteration)
     :param terminal_states: boolean mask (n_states,) of absorbing states with value 0, or None
-    :param tol: stop when the largest change of V is below this
-    :param max_iterations: raise if the backup has not converged after this many iterations
+    :param tol: stop when the largest change of V is below ``tol * max(1, max |V|)`` (relative to the values' scale,
+        which grows as 1 / (1 - gamma)); V is then within ``gamma / (1 - gamma)`` times that change of the fixed point
+    :param max_iterations: raise if the backup has not converged after this many iterations (default: enough for
+        the contraction by gamma per iteration to reach ``tol``, ``60 / (1 - gamma)``, at least 100,000)
     :return: the soft Q-function, values and Boltzmann policy
     """
     transitions = np.asarray(transitions, dtype=np.float64)
@@ -111,13 +113,19 @@ def soft_value_iteration(
     if not np.allclose(row_sums, 1.0, atol=1e-8):
         raise ValueError("Each transitions[s, a, :] of a non-terminal state must sum to 1")
 
+    if max_iterations is None:
+        max_iterations = 100_000 if gamma == 1 else max(100_000, int(60 / (1 - gamma)))
     values = np.zeros(n_states)
     n_iterations, delta = 0, np.inf
-    while delta >= tol:
+    while delta >= tol * max(1.0, float(np.max(np.abs(values)))):
         if n_iterations == max_iterations:
-            raise RuntimeError(
-                f"Soft value iteration did not converge in {max_iterations} iterations (last change {delta:.3g}); "
+            reason = (
                 "with gamma = 1 every policy must reach a terminal state"
+                if gamma == 1
+                else f"the backup contracts by gamma = {gamma} per iteration: raise max_iterations or tol"
+            )
+            raise RuntimeError(
+                f"Soft value iteration did not converge in {max_iterations} iterations (last change {delta:.3g}); {reason}"
             )
         q_values = rewards + gamma * transitions @ values
         new_values = np.where(terminal, 0.0, soft_value(q_values, ent_coef))
