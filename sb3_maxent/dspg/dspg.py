@@ -20,6 +20,7 @@ from sb3_maxent.common.nonfinite import (
     host_values,
     nonfinite_gradients,
 )
+from sb3_maxent.common.validation import check_one_step_replay
 from sb3_maxent.dspg.policies import CnnPolicy, DSPGActor, DSPGCritic, DSPGPolicy, MlpPolicy, MultiInputPolicy
 
 SelfDSPG = TypeVar("SelfDSPG", bound="DSPG")
@@ -76,7 +77,8 @@ class DSPG(OffPolicyAlgorithm):
     :param optimize_memory_usage: Enable a memory efficient variant of the replay buffer
         at a cost of more complexity.
         See https://github.com/DLR-RM/stable-baselines3/issues/37#issuecomment-637501195
-    :param n_steps: When n_step > 1, uses n-step return (with the NStepReplayBuffer) when updating the Q-value network.
+    :param n_steps: Must be 1: SB3's n-step replay buffer sums the rewards only, which would leave the intermediate
+        entropy terms out of the soft target (kept for SB3's signature; anything else raises an error)
     :param stats_window_size: Window size for the rollout logging, specifying the number of episodes to average
         the reported success rate, mean episode length, and mean reward over
     :param tensorboard_log: the log location for tensorboard (if None, no logging)
@@ -133,6 +135,7 @@ class DSPG(OffPolicyAlgorithm):
         device: th.device | str = "auto",
         _init_setup_model: bool = True,
     ):
+        check_one_step_replay("DSPG", n_steps, replay_buffer_class, replay_buffer_kwargs)
         _check_hyperparameters(
             learning_rate=learning_rate,
             actor_learning_rate=actor_learning_rate,

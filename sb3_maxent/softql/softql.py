@@ -13,6 +13,7 @@ from stable_baselines3.common.utils import get_parameters_by_name, polyak_update
 from torch.nn import functional as F
 
 from sb3_maxent.common.nonfinite import NONFINITE_HINT, check_finite, host_values, nonfinite_gradients
+from sb3_maxent.common.validation import check_one_step_replay
 from sb3_maxent.softql.policies import (
     ContinuousCnnPolicy,
     ContinuousImpalaCnnPolicy,
@@ -96,7 +97,8 @@ class SoftQL(OffPolicyAlgorithm):
         If ``None``, it will be automatically selected.
     :param replay_buffer_kwargs: Keyword arguments to pass to the replay buffer on creation.
     :param optimize_memory_usage: Enable a memory efficient variant of the replay buffer at a cost of more complexity.
-    :param n_steps: When n_step > 1, uses n-step return (with the NStepReplayBuffer) when updating the Q-value network.
+    :param n_steps: Must be 1: SB3's n-step replay buffer sums the rewards only, which would leave the intermediate
+        entropy terms out of the soft target (kept for SB3's signature; anything else raises an error)
     :param ent_coef: the temperature alpha > 0 (the inverse of the reward scale of the paper). For ``Discrete``
         actions it may be ``"auto"`` (or ``"auto_0.1"`` to start from 0.1) to learn it so that the mean exact entropy
         of ``softmax(Q / alpha)`` on replayed states matches ``target_entropy``. ``"auto"`` is refused for ``Box``
@@ -171,6 +173,7 @@ class SoftQL(OffPolicyAlgorithm):
         device: th.device | str = "auto",
         _init_setup_model: bool = True,
     ) -> None:
+        check_one_step_replay("SoftQL", n_steps, replay_buffer_class, replay_buffer_kwargs)
         self._policy_alias = policy if isinstance(policy, str) else None
         super().__init__(
             policy,

@@ -1,7 +1,10 @@
 """
-A non-finite update never reaches the weights, in all three algorithms: the error is the package's (both a
-RuntimeError and a ValueError), raised before any optimizer of the update steps, and the model (every parameter,
-target network, optimizer state, temperature) is exactly as it was before the update; it saves, loads and predicts.
+Failures, as all three algorithms share them.
+
+A non-finite update never reaches the weights: the error is the package's (both a RuntimeError and a ValueError),
+raised before any optimizer of the update steps, and the model (every parameter, target network, optimizer state,
+temperature) is exactly as it was before the update; it saves, loads and predicts. Settings that the soft targets
+cannot honour (n-step returns) are refused at construction.
 """
 
 import copy
@@ -10,6 +13,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 import torch as th
+from stable_baselines3.common.buffers import NStepReplayBuffer
 
 from sb3_maxent import DSPG, MaxEntPPO, SoftQL
 from sb3_maxent.common.nonfinite import NonFiniteError
@@ -173,3 +177,14 @@ def test_maxent_ppo_nan_observation_is_named():
 
 def test_the_error_is_both_kinds():
     assert issubclass(NonFiniteError, RuntimeError) and issubclass(NonFiniteError, ValueError)
+
+
+@pytest.mark.parametrize("algorithm, env_id", [(DSPG, "Pendulum-v1"), (SoftQL, "CartPole-v1"), (SoftQL, "Pendulum-v1")])
+@pytest.mark.parametrize(
+    "kwargs",
+    [dict(n_steps=3), dict(replay_buffer_kwargs=dict(n_steps=3)), dict(replay_buffer_class=NStepReplayBuffer)],
+)
+def test_n_step_returns_are_refused(algorithm, env_id, kwargs):
+    """SB3's n-step buffer sums rewards only: a soft target on it would lose the intermediate entropy terms."""
+    with pytest.raises(ValueError, match="one-step targets only"):
+        algorithm("MlpPolicy", env_id, **kwargs)
