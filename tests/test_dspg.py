@@ -325,11 +325,9 @@ def test_multi_input_policy():
     assert action.shape == (4,)
 
 
-def test_multiple_envs_and_n_step_returns():
+def test_multiple_envs():
     env = make_vec_env("Pendulum-v1", n_envs=2, seed=0)
-    model = DSPG(
-        "MlpPolicy", env, n_steps=3, policy_kwargs=dict(net_arch=[16]), n_action_samples=4, learning_starts=40, seed=0
-    )
+    model = DSPG("MlpPolicy", env, policy_kwargs=dict(net_arch=[16]), n_action_samples=4, learning_starts=40, seed=0)
     model.learn(120)
     assert_trained(model)
 

@@ -141,9 +141,9 @@ def test_aliases_resolve_from_the_action_space(env, policy_class):
 
 
 @pytest.mark.parametrize("env_id", ["CartPole-v1", "Pendulum-v1"])
-def test_multiple_envs_and_n_step_returns(env_id):
+def test_multiple_envs(env_id):
     env = make_vec_env(env_id, n_envs=2, seed=0)
-    model = SoftQL("MlpPolicy", env, n_steps=3, **{**SMALL, "buffer_size": 1e3}).learn(80)
+    model = SoftQL("MlpPolicy", env, **{**SMALL, "buffer_size": 1e3}).learn(80)
     assert model.buffer_size == 1000 and model.replay_buffer.n_envs == 2
     assert model._n_updates > 0 and np.isfinite(model.logger.name_to_value["train/ent_coef"])
 
