@@ -188,3 +188,27 @@ def test_n_step_returns_are_refused(algorithm, env_id, kwargs):
     """SB3's n-step buffer sums rewards only: a soft target on it would lose the intermediate entropy terms."""
     with pytest.raises(ValueError, match="one-step targets only"):
         algorithm("MlpPolicy", env_id, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda: MaxEntPPO("MlpPolicy", "CartPole-v1", max_grad_norm=-0.5), "max_grad_norm"),
+        (lambda: MaxEntPPO("MlpPolicy", "CartPole-v1", gamma=1.5), "gamma"),
+        (lambda: MaxEntPPO("MlpPolicy", "CartPole-v1", ent_coef=-0.01), "ent_coef"),
+        (lambda: MaxEntPPO("MlpPolicy", "CartPole-v1", ent_coef=float("nan")), "ent_coef"),
+        (lambda: MaxEntPPO("MlpPolicy", "CartPole-v1", maxent_coef=float("inf")), "maxent_coef"),
+        (lambda: MaxEntPPO("MlpPolicy", "CartPole-v1", policy_kwargs=dict(net_arch=[0])), "net_arch"),
+        (lambda: MaxEntPPO("MlpPolicy", "CartPole-v1", policy_kwargs=dict(net_arch=dict(pi=[64], vf="64"))), "net_arch"),
+        (lambda: SoftQL("MlpPolicy", "CartPole-v1", policy_kwargs=dict(net_arch=["a"])), "net_arch"),
+        (lambda: DSPG("MlpPolicy", "Pendulum-v1", policy_kwargs=dict(net_arch=[-3])), "net_arch"),
+        (lambda: DSPG("MlpPolicy", "Pendulum-v1", buffer_size=0), "buffer_size"),
+    ],
+)
+def test_bad_arguments_are_refused_at_construction(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+def test_infinite_gradient_clipping_is_allowed():
+    MaxEntPPO("MlpPolicy", "CartPole-v1", max_grad_norm=float("inf"), n_steps=32, batch_size=32).learn(32)

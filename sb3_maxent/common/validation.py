@@ -1,5 +1,6 @@
 """Argument checks that several algorithms share: one rule, one message, raised at construction."""
 
+import math
 from typing import Any
 
 from stable_baselines3.common.buffers import NStepReplayBuffer
@@ -27,3 +28,54 @@ def check_one_step_replay(
             "replay buffer sums the rewards only, so the soft target would leave out the entropy terms "
             "-alpha log pi of the intermediate steps."
         )
+
+
+def check_net_arch(algorithm: str, policy_kwargs: dict[str, Any] | None) -> None:
+    """
+    Refuse a ``net_arch`` in ``policy_kwargs`` that is not a list of positive layer sizes, or a dict of such lists
+    (e.g. ``dict(pi=[64, 64], vf=[64, 64])``), before torch's layers fail on it.
+
+    :param algorithm: The algorithm's name, for the message
+    :param policy_kwargs: Its ``policy_kwargs`` argument
+    """
+    net_arch = (policy_kwargs or {}).get("net_arch")
+    if net_arch is None:
+        return
+    layer_lists = list(net_arch.values()) if isinstance(net_arch, dict) else [net_arch]
+    for layers in layer_lists:
+        if not isinstance(layers, (list, tuple)) or not all(
+            isinstance(size, int) and not isinstance(size, bool) and size > 0 for size in layers
+        ):
+            raise ValueError(
+                f"{algorithm}: policy_kwargs['net_arch'] must be a list of positive layer sizes (e.g. [64, 64]) or a "
+                f"dict of such lists (e.g. dict(pi=[64, 64], vf=[64, 64])), got {net_arch!r}"
+            )
+
+
+def check_float(
+    name: str,
+    value: Any,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    allow_inf: bool = False,
+) -> None:
+    """
+    Refuse a hyperparameter that is not a number in ``[low, high]`` (``(low, high]`` with ``low_open``), NaN always,
+    infinity unless ``allow_inf``.
+
+    :param name: The argument's name, for the message
+    :param value: Its value
+    :param low: Smallest value allowed (``None``: no bound)
+    :param high: Largest value allowed (``None``: no bound)
+    :param low_open: Whether ``low`` itself is excluded
+    :param allow_inf: Whether ``float("inf")`` is allowed (e.g. ``max_grad_norm``: no clipping)
+    """
+    is_number = not isinstance(value, (bool, str)) and hasattr(value, "__float__")
+    number = float(value) if is_number else math.nan
+    too_low = low is not None and (number <= low if low_open else number < low)
+    too_high = high is not None and number > high
+    if math.isnan(number) or (math.isinf(number) and not allow_inf) or too_low or too_high:
+        bounds = f"{'(' if low_open else '['}{'-inf' if low is None else low}, {'inf' if high is None else high}]"
+        finite = "" if allow_inf else "finite "
+        raise ValueError(f"`{name}` must be a {finite}number in {bounds}, got {value!r}")

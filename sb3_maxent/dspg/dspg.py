@@ -20,7 +20,7 @@ from sb3_maxent.common.nonfinite import (
     host_values,
     nonfinite_gradients,
 )
-from sb3_maxent.common.validation import check_one_step_replay
+from sb3_maxent.common.validation import check_float, check_net_arch, check_one_step_replay
 from sb3_maxent.dspg.policies import CnnPolicy, DSPGActor, DSPGCritic, DSPGPolicy, MlpPolicy, MultiInputPolicy
 
 SelfDSPG = TypeVar("SelfDSPG", bound="DSPG")
@@ -136,6 +136,8 @@ class DSPG(OffPolicyAlgorithm):
         _init_setup_model: bool = True,
     ):
         check_one_step_replay("DSPG", n_steps, replay_buffer_class, replay_buffer_kwargs)
+        check_net_arch("DSPG", policy_kwargs)
+        check_float("buffer_size", buffer_size, 1.0)  # (SB3 would turn 0 or less into a one-transition buffer)
         _check_hyperparameters(
             learning_rate=learning_rate,
             actor_learning_rate=actor_learning_rate,

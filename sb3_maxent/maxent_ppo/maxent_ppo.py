@@ -14,6 +14,7 @@ from stable_baselines3.common.vec_env import VecEnv
 from torch.nn import functional as F
 
 from sb3_maxent.common.nonfinite import NONFINITE_HINT, NonFiniteError, check_finite
+from sb3_maxent.common.validation import check_float, check_net_arch
 from sb3_maxent.maxent_ppo.buffers import SoftReturnDictRolloutBuffer, SoftReturnRolloutBuffer
 from sb3_maxent.maxent_ppo.policies import CnnPolicy, ImpalaCnnPolicy, MlpPolicy, MultiInputPolicy
 
@@ -144,6 +145,13 @@ class MaxEntPPO(PPO):
             raise ValueError(f"Unknown maxent_mode {maxent_mode!r}: expected one of {MAXENT_MODES}")
         _check_maxent_coef(maxent_coef)
         _check_maxent_units(maxent_units, maxent_mode, normalize_advantage)
+        # (what SB3's PPO lets through and would only fail, or silently misbehave, later)
+        check_float("gamma", gamma, 0.0, 1.0)
+        check_float("gae_lambda", gae_lambda, 0.0, 1.0)
+        check_float("ent_coef", ent_coef, 0.0)
+        check_float("vf_coef", vf_coef, 0.0)
+        check_float("max_grad_norm", max_grad_norm, 0.0, low_open=True, allow_inf=True)  # < 0 would ascend the loss
+        check_net_arch("MaxEntPPO", policy_kwargs)
         if (
             maxent_mode == "soft_returns"
             and rollout_buffer_class is not None
@@ -448,15 +456,17 @@ def _check_maxent_coef(maxent_coef: float | Schedule) -> None:
     if callable(maxent_coef):
         # Check the schedule where SB3 will evaluate it: over the whole progress range
         probes = {p: maxent_coef(p) for p in np.linspace(1.0, 0.0, 11)}
-        bad = {p: v for p, v in probes.items() if not (isinstance(v, (int, float, np.floating)) and v >= 0)}
+        bad = {p: v for p, v in probes.items() if not (isinstance(v, (int, float, np.floating)) and 0 <= v < np.inf)}
         if bad:
             progress, value = next(iter(bad.items()))
             raise ValueError(
-                f"maxent_coef schedule must return a number >= 0 for every progress in [0, 1], "
+                f"maxent_coef schedule must return a finite number >= 0 for every progress in [0, 1], "
                 f"got {value!r} at progress_remaining={progress:.1f}"
             )
-    elif not isinstance(maxent_coef, (int, float, np.floating)) or not maxent_coef >= 0:
-        raise ValueError(f"maxent_coef (the max-ent temperature beta) must be a float >= 0 or a schedule, got {maxent_coef!r}")
+    elif not isinstance(maxent_coef, (int, float, np.floating)) or not 0 <= maxent_coef < np.inf:
+        raise ValueError(
+            f"maxent_coef (the max-ent temperature beta) must be a finite float >= 0 or a schedule, got {maxent_coef!r}"
+        )
 
 
 def _check_maxent_units(maxent_units: str, maxent_mode: str, normalize_advantage: bool) -> None:

@@ -13,7 +13,7 @@ from stable_baselines3.common.utils import get_parameters_by_name, polyak_update
 from torch.nn import functional as F
 
 from sb3_maxent.common.nonfinite import NONFINITE_HINT, check_finite, host_values, nonfinite_gradients
-from sb3_maxent.common.validation import check_one_step_replay
+from sb3_maxent.common.validation import check_net_arch, check_one_step_replay
 from sb3_maxent.softql.policies import (
     ContinuousCnnPolicy,
     ContinuousImpalaCnnPolicy,
@@ -174,6 +174,7 @@ class SoftQL(OffPolicyAlgorithm):
         _init_setup_model: bool = True,
     ) -> None:
         check_one_step_replay("SoftQL", n_steps, replay_buffer_class, replay_buffer_kwargs)
+        check_net_arch("SoftQL", policy_kwargs)
         self._policy_alias = policy if isinstance(policy, str) else None
         super().__init__(
             policy,
