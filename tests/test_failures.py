@@ -212,3 +212,22 @@ def test_bad_arguments_are_refused_at_construction(make, message):
 
 def test_infinite_gradient_clipping_is_allowed():
     MaxEntPPO("MlpPolicy", "CartPole-v1", max_grad_norm=float("inf"), n_steps=32, batch_size=32).learn(32)
+
+
+def test_procgen_vec_env_names_its_misuse():
+    pytest.importorskip("procgen")
+    from sb3_maxent.envs import ProcgenVecEnv, make_procgen_vec_env
+
+    for make in (lambda: ProcgenVecEnv("fruitbot", n_envs=2, seed=-1), lambda: make_procgen_vec_env("fruitbot", 2, seed=-1)):
+        with pytest.raises(ValueError, match="seed must be None or an integer >= 0, got -1"):
+            make()
+    env = ProcgenVecEnv("fruitbot", n_envs=2, seed=0)
+    with pytest.raises(ValueError, match="seed must be None or an integer >= 0, got -1"):
+        env.seed(-1)
+    env.reset()
+    with pytest.raises(ValueError, match="Procgen actions are integers"):
+        env.step(np.array([1.7, 2.0]))  # procgen would have played action 1
+    env.step(np.array([1.0, 2.0]))  # integral floats are fine
+    env.close()
+    with pytest.raises(RuntimeError, match="was closed"):
+        env.step(np.array([1, 2]))

@@ -21,6 +21,13 @@ from sb3_maxent.envs.procgen import (
 )
 
 
+def _checked_seed(seed: Any) -> int | None:
+    """A seed for numpy's generator, or a ValueError that names it (numpy's says "expected non-negative integer")."""
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
+        raise ValueError(f"seed must be None or an integer >= 0, got {seed!r}")
+    return seed
+
+
 class ProcgenVecEnv(VecEnv):
     """
     ``n_envs`` copies of a Procgen game stepped by one ``procgen.ProcgenGym3Env(num=n_envs)`` (procgen's own
@@ -93,7 +100,7 @@ class ProcgenVecEnv(VecEnv):
         self.start_level = start_level
         self.render_mode = render_mode
         self.render_hires = render_hires
-        self._np_random = np.random.default_rng(seed)
+        self._np_random = np.random.default_rng(_checked_seed(seed))
         super().__init__(
             num_envs=int(n_envs),
             observation_space=spaces.Box(low=0, high=255, shape=PROCGEN_OBS_SHAPE, dtype=np.uint8),
@@ -138,7 +145,7 @@ class ProcgenVecEnv(VecEnv):
         :param seed: The seed (``None``: a random one)
         :return: The seeds of the sub-environments
         """
-        return super().seed(seed)
+        return super().seed(_checked_seed(seed))
 
     def reset(self) -> VecEnvObs:
         """
@@ -158,9 +165,16 @@ class ProcgenVecEnv(VecEnv):
         return self._obs.copy()
 
     def step_async(self, actions: np.ndarray) -> None:
+        if self._gym3_env is None:
+            raise RuntimeError("This ProcgenVecEnv was closed: make a new one to step it")
         actions = np.asarray(actions).reshape(-1)
         if actions.shape != (self.num_envs,):
             raise ValueError(f"Expected {self.num_envs} actions (one per env), got an array of shape {np.shape(actions)}")
+        if not np.issubdtype(actions.dtype, np.integer):
+            # (procgen would truncate 1.7 to 1 silently)
+            if not (np.issubdtype(actions.dtype, np.number) and np.all(actions == np.round(actions))):
+                raise ValueError(f"Procgen actions are integers in [0, {PROCGEN_N_ACTIONS}), got {actions}")
+            actions = actions.astype(np.int64)
         if actions.min() < 0 or actions.max() >= PROCGEN_N_ACTIONS:
             raise ValueError(f"Invalid Procgen actions {actions}: actions are integers in [0, {PROCGEN_N_ACTIONS})")
         self._fresh = False
