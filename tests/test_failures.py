@@ -231,3 +231,17 @@ def test_procgen_vec_env_names_its_misuse():
     env.close()
     with pytest.raises(RuntimeError, match="was closed"):
         env.step(np.array([1, 2]))
+
+
+def test_a_file_of_another_algorithm_is_named(tmp_path):
+    from stable_baselines3 import PPO
+
+    DSPG("MlpPolicy", "Pendulum-v1", buffer_size=100, policy_kwargs=dict(net_arch=[8])).save(tmp_path / "dspg")
+    MaxEntPPO("MlpPolicy", "CartPole-v1", policy_kwargs=dict(net_arch=[8])).save(tmp_path / "maxent_ppo")
+    PPO("MlpPolicy", "CartPole-v1", policy_kwargs=dict(net_arch=[8])).save(tmp_path / "ppo")
+    for algorithm, name in ((MaxEntPPO, "dspg"), (DSPG, "maxent_ppo"), (SoftQL, "maxent_ppo"), (SoftQL, "dspg")):
+        with pytest.raises(ValueError, match=f"the policy of another algorithm: {algorithm.__name__} can load only"):
+            algorithm.load(tmp_path / name)
+    # SB3's PPO files load into MaxEntPPO (a subclass of PPO), and each class still loads its own
+    assert MaxEntPPO.load(tmp_path / "ppo.zip").policy is not None
+    assert DSPG.load(tmp_path / "dspg").policy is not None

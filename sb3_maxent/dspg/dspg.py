@@ -12,6 +12,7 @@ from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedul
 from stable_baselines3.common.utils import FloatSchedule, get_parameters_by_name, polyak_update, update_learning_rate
 from torch.nn import functional as F
 
+from sb3_maxent.common.loading import ExplainedLoad
 from sb3_maxent.common.nonfinite import (
     NONFINITE_HINT,
     NonFiniteError,
@@ -26,7 +27,7 @@ from sb3_maxent.dspg.policies import CnnPolicy, DSPGActor, DSPGCritic, DSPGPolic
 SelfDSPG = TypeVar("SelfDSPG", bound="DSPG")
 
 
-class DSPG(OffPolicyAlgorithm):
+class DSPG(ExplainedLoad, OffPolicyAlgorithm):
     """
     Deep Soft Policy Gradient (DSPG).
 

@@ -13,6 +13,7 @@ from stable_baselines3.common.utils import FloatSchedule, explained_variance
 from stable_baselines3.common.vec_env import VecEnv
 from torch.nn import functional as F
 
+from sb3_maxent.common.loading import ExplainedLoad
 from sb3_maxent.common.nonfinite import NONFINITE_HINT, NonFiniteError, check_finite
 from sb3_maxent.common.validation import check_float, check_net_arch
 from sb3_maxent.maxent_ppo.buffers import SoftReturnDictRolloutBuffer, SoftReturnRolloutBuffer
@@ -24,7 +25,7 @@ MAXENT_MODES = ("one_step", "soft_returns")
 MAXENT_UNITS = ("reward", "advantage")
 
 
-class MaxEntPPO(PPO):
+class MaxEntPPO(ExplainedLoad, PPO):
     """
     Maximum-entropy Proximal Policy Optimization (PPO-clip with the max-ent objective).
 

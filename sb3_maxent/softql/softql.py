@@ -12,6 +12,7 @@ from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, ReplayB
 from stable_baselines3.common.utils import get_parameters_by_name, polyak_update
 from torch.nn import functional as F
 
+from sb3_maxent.common.loading import ExplainedLoad
 from sb3_maxent.common.nonfinite import NONFINITE_HINT, check_finite, host_values, nonfinite_gradients
 from sb3_maxent.common.validation import check_net_arch, check_one_step_replay
 from sb3_maxent.softql.policies import (
@@ -60,7 +61,7 @@ def importance_sampled_soft_value(q_values: th.Tensor, ent_coef: th.Tensor | flo
     return ent_coef * (th.logsumexp(q_values / ent_coef, dim=-1) - math.log(n_samples) + action_dim * math.log(2.0))
 
 
-class SoftQL(OffPolicyAlgorithm):
+class SoftQL(ExplainedLoad, OffPolicyAlgorithm):
     """
     Soft Q-Learning (SoftQL): Q-learning for the maximum-entropy objective ``sum_t gamma^t E[r_t + alpha H(pi(.|s_t))]``
     with the soft Bellman backup ``Q(s, a) = r + gamma E[V(s')]``, ``V(s) = alpha log ∫ exp(Q(s, a) / alpha) da`` and
