@@ -51,16 +51,6 @@ class MaxEntPPO(ExplainedLoad, PPO):
       ``r_t - beta * log pi_old(a_t|s_t)`` before GAE (see ``SoftReturnRolloutBuffer``); the critic
       learns soft values. beta is in reward units, whether or not advantages are normalized.
 
-    :param policy: The policy model to use (MlpPolicy, CnnPolicy, MultiInputPolicy, ImpalaCnnPolicy)
-    :param env: The environment to learn from (if registered in Gym, can be str)
-    :param learning_rate: The learning rate, it can be a function of the current progress remaining (from 1 to 0)
-    :param n_steps: The number of steps to run for each environment per update
-    :param batch_size: Minibatch size
-    :param n_epochs: Number of epoch when optimizing the surrogate loss
-    :param gamma: Discount factor
-    :param gae_lambda: Factor for trade-off of bias vs variance for Generalized Advantage Estimator
-    :param clip_range: Clipping parameter, it can be a function of the current progress remaining (from 1 to 0).
-    :param clip_range_vf: Clipping parameter for the value function (None: no clipping)
     Units of beta in ``one_step`` mode with ``normalize_advantage=True`` (``maxent_units``):
 
     - ``"reward"`` (default): the whole ``A_t(beta)`` is shifted and scaled by the minibatch statistics of the
@@ -77,11 +67,21 @@ class MaxEntPPO(ExplainedLoad, PPO):
 
     Without normalization both units are reward units; ``maxent_units="advantage"`` then raises an error.
 
+    :param policy: The policy model to use (MlpPolicy, CnnPolicy, MultiInputPolicy, ImpalaCnnPolicy)
+    :param env: The environment to learn from (if registered in Gym, can be str)
+    :param learning_rate: The learning rate, it can be a function of the current progress remaining (from 1 to 0)
+    :param n_steps: The number of steps to run for each environment per update
+    :param batch_size: Minibatch size
+    :param n_epochs: Number of epoch when optimizing the surrogate loss
+    :param gamma: Discount factor
+    :param gae_lambda: Factor for trade-off of bias vs variance for Generalized Advantage Estimator
+    :param clip_range: Clipping parameter, it can be a function of the current progress remaining (from 1 to 0).
+    :param clip_range_vf: Clipping parameter for the value function (None: no clipping)
     :param normalize_advantage: Whether to normalize or not the advantage (per minibatch)
     :param ent_coef: Entropy *regularization* coefficient of PPO's loss (unchanged meaning)
     :param maxent_coef: Temperature beta >= 0 of the maximum-entropy objective, a float or a schedule
         (callable of the progress remaining, from 1 to 0), e.g. ``ExponentialSchedule(0.3, 0.03)``.
-        The paper's tuned value on FruitBot is 0.3 (with ``ent_coef=0``).
+        The paper's tuned value on FruitBot is 0.3 in advantage units (with ``ent_coef=0``).
     :param maxent_mode: ``"one_step"`` (the paper's approximation) or ``"soft_returns"`` (exact soft returns)
     :param maxent_units: ``"reward"`` (default) or ``"advantage"`` (the paper's code): what beta is measured
         in with ``one_step`` and ``normalize_advantage=True``, see above
