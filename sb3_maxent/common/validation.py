@@ -3,6 +3,7 @@
 import math
 from typing import Any
 
+import numpy as np
 from stable_baselines3.common.buffers import NStepReplayBuffer
 
 
@@ -79,3 +80,27 @@ def check_float(
         bounds = f"{'(' if low_open else '['}{'-inf' if low is None else low}, {'inf' if high is None else high}]"
         finite = "" if allow_inf else "finite "
         raise ValueError(f"`{name}` must be a {finite}number in {bounds}, got {value!r}")
+
+
+def check_int(name: str, value: Any, low: int = 1) -> None:
+    """
+    Refuse a hyperparameter that is not an integer >= ``low`` (``bool`` is not an integer here).
+
+    :param name: The argument's name, for the message
+    :param value: Its value
+    :param low: Smallest value allowed
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise ValueError(f"`{name}` must be an integer >= {low}, got {value!r}")
+
+
+def check_learning_rate(name: str, value: Any) -> None:
+    """
+    Refuse a learning rate that is neither a schedule (a callable of the progress remaining) nor a finite float >= 0
+    (0 is allowed: a frozen model, as RL Zoo's ``enjoy`` loads models with ``learning_rate=0.0``).
+
+    :param name: The argument's name, for the message
+    :param value: Its value
+    """
+    if not callable(value):
+        check_float(name, value, 0.0)

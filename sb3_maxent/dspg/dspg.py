@@ -21,7 +21,13 @@ from sb3_maxent.common.nonfinite import (
     host_values,
     nonfinite_gradients,
 )
-from sb3_maxent.common.validation import check_float, check_net_arch, check_one_step_replay
+from sb3_maxent.common.validation import (
+    check_float,
+    check_int,
+    check_learning_rate,
+    check_net_arch,
+    check_one_step_replay,
+)
 from sb3_maxent.dspg.policies import CnnPolicy, DSPGActor, DSPGCritic, DSPGPolicy, MlpPolicy, MultiInputPolicy
 
 SelfDSPG = TypeVar("SelfDSPG", bound="DSPG")
@@ -391,13 +397,6 @@ class DSPG(ExplainedLoad, OffPolicyAlgorithm):
         return state_dicts, saved_pytorch_variables
 
 
-def _check_learning_rate(name: str, value: Any) -> None:
-    if callable(value):
-        return
-    if not isinstance(value, Real) or not np.isfinite(value) or value < 0:
-        raise ValueError(f"`{name}` must be a non-negative float or a schedule (callable), got {value!r}")
-
-
 def _check_hyperparameters(
     learning_rate: Any,
     actor_learning_rate: Any,
@@ -411,16 +410,12 @@ def _check_hyperparameters(
     per_state_baseline: Any,
 ) -> None:
     """Reject bad hyperparameters at construction with a message naming the parameter."""
-    _check_learning_rate("learning_rate", learning_rate)
-    _check_learning_rate("actor_learning_rate", actor_learning_rate)
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"`batch_size` must be a positive integer, got {batch_size!r}")
-    if not isinstance(tau, Real) or not 0.0 < tau <= 1.0:
-        raise ValueError(f"`tau` (Polyak coefficient of the target networks) must be in (0, 1], got {tau!r}")
-    if not isinstance(gamma, Real) or not 0.0 <= gamma <= 1.0:
-        raise ValueError(f"`gamma` must be in [0, 1], got {gamma!r}")
-    if isinstance(n_action_samples, bool) or not isinstance(n_action_samples, (int, np.integer)) or n_action_samples < 1:
-        raise ValueError(f"`n_action_samples` must be an integer >= 1, got {n_action_samples!r}")
+    check_learning_rate("learning_rate", learning_rate)
+    check_learning_rate("actor_learning_rate", actor_learning_rate)
+    check_int("batch_size", batch_size)
+    check_float("tau", tau, 0.0, 1.0, low_open=True)  # Polyak coefficient of the target networks
+    check_float("gamma", gamma, 0.0, 1.0)
+    check_int("n_action_samples", n_action_samples)
     if per_state_baseline and n_action_samples < 2:
         raise ValueError(
             "`per_state_baseline=True` needs `n_action_samples` >= 2 (the baseline of a sample is the mean of the "
@@ -443,7 +438,4 @@ def _check_hyperparameters(
             raise ValueError(f"`target_entropy` must be a float or 'auto', got {target_entropy!r}")
     elif not isinstance(target_entropy, Real) or not np.isfinite(target_entropy):
         raise ValueError(f"`target_entropy` must be a float or 'auto', got {target_entropy!r}")
-    if not isinstance(max_grad_norm, Real) or not max_grad_norm > 0:
-        raise ValueError(
-            f"`max_grad_norm` (eq. 18 of the paper) must be > 0 (float('inf') disables clipping), got {max_grad_norm!r}"
-        )
+    check_float("max_grad_norm", max_grad_norm, 0.0, low_open=True, allow_inf=True)  # eq. 18; inf: no clipping

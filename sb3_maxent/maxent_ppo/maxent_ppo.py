@@ -15,7 +15,7 @@ from torch.nn import functional as F
 
 from sb3_maxent.common.loading import ExplainedLoad
 from sb3_maxent.common.nonfinite import NONFINITE_HINT, NonFiniteError, check_finite
-from sb3_maxent.common.validation import check_float, check_net_arch
+from sb3_maxent.common.validation import check_float, check_learning_rate, check_net_arch
 from sb3_maxent.maxent_ppo.buffers import SoftReturnDictRolloutBuffer, SoftReturnRolloutBuffer
 from sb3_maxent.maxent_ppo.policies import CnnPolicy, ImpalaCnnPolicy, MlpPolicy, MultiInputPolicy
 
@@ -147,6 +147,7 @@ class MaxEntPPO(ExplainedLoad, PPO):
         _check_maxent_coef(maxent_coef)
         _check_maxent_units(maxent_units, maxent_mode, normalize_advantage)
         # (what SB3's PPO lets through and would only fail, or silently misbehave, later)
+        check_learning_rate("learning_rate", learning_rate)
         check_float("gamma", gamma, 0.0, 1.0)
         check_float("gae_lambda", gae_lambda, 0.0, 1.0)
         check_float("ent_coef", ent_coef, 0.0)

@@ -14,7 +14,7 @@ from torch.nn import functional as F
 
 from sb3_maxent.common.loading import ExplainedLoad
 from sb3_maxent.common.nonfinite import NONFINITE_HINT, check_finite, host_values, nonfinite_gradients
-from sb3_maxent.common.validation import check_net_arch, check_one_step_replay
+from sb3_maxent.common.validation import check_float, check_learning_rate, check_net_arch, check_one_step_replay
 from sb3_maxent.softql.policies import (
     ContinuousCnnPolicy,
     ContinuousImpalaCnnPolicy,
@@ -257,10 +257,8 @@ class SoftQL(ExplainedLoad, OffPolicyAlgorithm):
         def is_int(value: Any) -> bool:
             return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
-        if not 0.0 <= self.gamma <= 1.0:
-            raise ValueError(f"`gamma` must be in [0, 1], got {self.gamma}")
-        if not 0.0 < self.tau <= 1.0:
-            raise ValueError(f"`tau` must be in (0, 1] (1 for a hard target copy), got {self.tau}")
+        check_float("gamma", self.gamma, 0.0, 1.0)
+        check_float("tau", self.tau, 0.0, 1.0, low_open=True)  # 1: a hard copy of the target network
         for name in ("batch_size", "buffer_size", "target_update_interval", "n_value_particles", "n_kernel_particles"):
             value = getattr(self, name)
             if isinstance(value, float) and value.is_integer():  # e.g. buffer_size=1e6
@@ -272,13 +270,9 @@ class SoftQL(ExplainedLoad, OffPolicyAlgorithm):
             self.learning_starts = int(self.learning_starts)
         if not is_int(self.learning_starts) or self.learning_starts < 0:
             raise ValueError(f"`learning_starts` must be an integer >= 0, got {self.learning_starts!r}")
-        # 0 is allowed (a frozen model, as RL Zoo's enjoy loads models with learning_rate=0.0)
-        if not callable(self.learning_rate) and not (
-            isinstance(self.learning_rate, (float, int)) and np.isfinite(self.learning_rate) and self.learning_rate >= 0
-        ):
-            raise ValueError(f"`learning_rate` must be a float >= 0 or a schedule, got {self.learning_rate!r}")
-        if self.max_grad_norm is not None and not self.max_grad_norm > 0:
-            raise ValueError(f"`max_grad_norm` must be None or > 0, got {self.max_grad_norm}")
+        check_learning_rate("learning_rate", self.learning_rate)
+        if self.max_grad_norm is not None:
+            check_float("max_grad_norm", self.max_grad_norm, 0.0, low_open=True, allow_inf=True)
         if not self.is_discrete:
             if not 0.0 < self.kernel_update_ratio < 1.0:
                 raise ValueError(f"`kernel_update_ratio` must be in (0, 1), got {self.kernel_update_ratio}")
