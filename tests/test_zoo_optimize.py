@@ -50,43 +50,26 @@ def test_samplers_draw_our_knobs():
     assert HYPERPARAMS_CONVERTER["maxentppo"] is hyperparams_opt.convert_params
 
 
-def _optimize_command(storage: str, study_name: str, seed: int) -> list[str]:
+def _optimize_args(algo: str, env_id: str, storage: str, study_name: str, seed: int, n_trials: int, *extra: str) -> list[str]:
+    """``python -m rl_zoo3.train ... -optimize`` with a tiny evaluation, random sampling, no pruner, no plots."""
     return [
-        "-m",
-        "rl_zoo3.train",
-        "--algo",
-        "maxent_ppo",
-        "--env",
-        "CartPole-v1",
-        "-optimize",
-        "--n-trials",
-        "1",
-        "-n",
-        "128",
-        "--n-evaluations",
-        "1",
-        "--eval-episodes",
-        "1",
-        "--storage",
-        storage,
-        "--study-name",
-        study_name,
-        "--sampler",
-        "random",
-        "--pruner",
-        "none",
-        "--no-optim-plots",
-        "--seed",
-        str(seed),
-        "-f",
-        "logs",
-        "--hyperparams",
-        "n_envs:1",
-        "n_steps:64",
-        "batch_size:64",
-        "n_epochs:1",
-        *ZOO_THREADS,
+        *("-m", "rl_zoo3.train", "--algo", algo, "--env", env_id, "-optimize", "--n-trials", str(n_trials)),
+        *("--n-evaluations", "1", "--eval-episodes", "1", "--storage", storage, "--study-name", study_name),
+        *("--sampler", "random", "--pruner", "none", "--no-optim-plots", "--seed", str(seed), *ZOO_THREADS),
+        *extra,
     ]
+
+
+def _optimize_command(storage: str, study_name: str, seed: int) -> list[str]:
+    return _optimize_args(
+        "maxent_ppo",
+        "CartPole-v1",
+        storage,
+        study_name,
+        seed,
+        1,
+        *("-n", "128", "-f", "logs", "--hyperparams", "n_envs:1", "n_steps:64", "batch_size:64", "n_epochs:1"),
+    )
 
 
 def _two_workers_tune_one_study(tmp_path, storage: str, enqueue_grid: bool = True) -> optuna.Study:
@@ -182,41 +165,8 @@ def test_optimize_prunes_nan_trials_and_finishes_the_study(tmp_path):
         config = tmp_path / f"{algo}.yml"
         config.write_text(yaml.safe_dump({env_id: {**entry, "n_timesteps": 192}}))
         storage = f"sqlite:///{tmp_path / (algo + '.db')}?timeout=60"
-        commands.append(
-            [
-                "-m",
-                "rl_zoo3.train",
-                "--algo",
-                algo,
-                "--env",
-                env_id,
-                "--gym-packages",
-                "nan_envs",
-                "-conf",
-                str(config),
-                "-optimize",
-                "--n-trials",
-                "3",
-                "--n-evaluations",
-                "1",
-                "--eval-episodes",
-                "1",
-                "--storage",
-                storage,
-                "--study-name",
-                algo,
-                "--sampler",
-                "random",
-                "--pruner",
-                "none",
-                "--no-optim-plots",
-                "--seed",
-                "0",
-                "-f",
-                str(tmp_path / "logs"),
-                *ZOO_THREADS,
-            ]
-        )
+        extra = ("--gym-packages", "nan_envs", "-conf", str(config), "-f", str(tmp_path / "logs"))
+        commands.append(_optimize_args(algo, env_id, storage, algo, 0, 3, *extra))
     for (algo, _), result in zip(NAN_STUDIES.items(), run_parallel(commands, tmp_path, timeout=600), strict=True):
         assert result.returncode == 0, f"{algo}:\n{result.stdout[-4000:]}"
         study = optuna.load_study(storage=f"sqlite:///{tmp_path / (algo + '.db')}", study_name=algo)
