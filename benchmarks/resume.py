@@ -8,7 +8,9 @@ decides the rest of the run is:
   statistics) and, for off-policy algorithms, its replay buffer;
 - the environments: training and evaluation envs, with their wrappers (``VecNormalize`` statistics included) and the
   games' own state (the gym envs pickled; Procgen through its ``get_state()``);
-- the random generators (Python, NumPy, torch, the action space's) and the learning curve's rows so far.
+- the random generators (Python, NumPy, torch, the action space's) and the learning curve's rows so far;
+- the memory layout of the last observation (SB3's ``VecTransposeImage`` hands out transposed views; pickling makes
+  them contiguous, and torch's kernels round differently for other strides).
 
 It is written to a temporary folder that then replaces the last checkpoint, so that a run killed while writing
 still has the previous one. Restarting with the same arguments loads it and continues; with gSDE (whose noise
