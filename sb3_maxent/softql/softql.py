@@ -12,6 +12,7 @@ from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, ReplayB
 from stable_baselines3.common.utils import get_parameters_by_name, polyak_update
 from torch.nn import functional as F
 
+from sb3_maxent.common.buffers import check_float32_observations, replay_buffer_class_for
 from sb3_maxent.common.loading import ExplainedLoad
 from sb3_maxent.common.nonfinite import NONFINITE_HINT, check_finite, host_values, nonfinite_gradients
 from sb3_maxent.common.validation import check_float, check_learning_rate, check_net_arch, check_one_step_replay
@@ -100,6 +101,8 @@ class SoftQL(ExplainedLoad, OffPolicyAlgorithm):
     :param optimize_memory_usage: Enable a memory efficient variant of the replay buffer at a cost of more complexity.
     :param n_steps: Must be 1: SB3's n-step replay buffer sums the rewards only, which would leave the intermediate
         entropy terms out of the soft target (kept for SB3's signature; anything else raises an error)
+    :param float32_observations: store float64 observations (MuJoCo's) as float32 in the replay buffer
+        (``Float32ReplayBuffer``): half the memory, the same training (the networks see float32 anyway)
     :param ent_coef: the temperature alpha > 0 (the inverse of the reward scale of the paper). For ``Discrete``
         actions it may be ``"auto"`` (or ``"auto_0.1"`` to start from 0.1) to learn it so that the mean exact entropy
         of ``softmax(Q / alpha)`` on replayed states matches ``target_entropy``. ``"auto"`` is refused for ``Box``
@@ -159,6 +162,7 @@ class SoftQL(ExplainedLoad, OffPolicyAlgorithm):
         replay_buffer_kwargs: dict[str, Any] | None = None,
         optimize_memory_usage: bool = False,
         n_steps: int = 1,
+        float32_observations: bool = False,
         ent_coef: str | float = 1.0,
         target_entropy: str | float = "auto",
         target_update_interval: int = 1000,
@@ -175,6 +179,7 @@ class SoftQL(ExplainedLoad, OffPolicyAlgorithm):
         _init_setup_model: bool = True,
     ) -> None:
         check_one_step_replay("SoftQL", n_steps, replay_buffer_class, replay_buffer_kwargs)
+        check_float32_observations("SoftQL", float32_observations, replay_buffer_class)
         check_net_arch("SoftQL", policy_kwargs)
         self._policy_alias = policy if isinstance(policy, str) else None
         super().__init__(
@@ -210,6 +215,7 @@ class SoftQL(ExplainedLoad, OffPolicyAlgorithm):
         self.n_kernel_particles = n_kernel_particles
         self.kernel_update_ratio = kernel_update_ratio
         self.max_grad_norm = max_grad_norm
+        self.float32_observations = float32_observations
         self.log_ent_coef: th.Tensor | None = None
         self.ent_coef_optimizer: th.optim.Adam | None = None
 
@@ -336,6 +342,9 @@ class SoftQL(ExplainedLoad, OffPolicyAlgorithm):
 
     def _setup_model(self) -> None:
         self._check_arguments()
+        self.replay_buffer_class = replay_buffer_class_for(
+            self.observation_space, self.float32_observations, self.replay_buffer_class
+        )
         super()._setup_model()
         self._create_aliases()
         self._setup_ent_coef()
