@@ -16,13 +16,17 @@ Suites (the first argument) and what they check:
   beta in the paper's units, one seed each), and ``fruitbot``, PPO without entropy, PPO + the tuned regularization,
   MaxEntPPO at the paper's beta 0.3 (and at the tuned beta); train reward (training episodes), test reward (unseen
   levels 500-999, stochastic policy) and policy entropy over time.
-- ``mujoco``: the DSPG paper's (Shi, Song and Wu 2019) Fig. 1 / Table 1: DSPG vs SoftQL vs SB3 SAC on Hopper,
-  HalfCheetah, Ant, Walker2d (v5).
+- ``mujoco``: the DSPG paper's (Shi, Song and Wu 2019) Fig. 1 / Table 1: DSPG vs SB3 SAC (and SoftQL) on Hopper,
+  HalfCheetah, Ant, Walker2d (v5). The reduced budget (100k steps) gives DSPG and SAC the same network (2x256),
+  batch (100), critic learning rate (3e-4), Polyak tau, warm-up (10k random steps), learned temperature and one
+  gradient step per env step; DSPG keeps the paper's M = 64, actor learning rate 5e-5 and per-task clipping norm
+  (``MUJOCO_SHARED``). Measured: deterministic evaluation return (5 episodes), steps to fixed returns, wall time,
+  peak memory (replay observations stored as float32).
 
 Budgets (``--budget``): ``tiny`` (seconds; a smoke test of the pipeline, not a result), ``reduced`` (what a
 2-core CPU can run: minutes for classic/multimodal; per FruitBot agent and seed, about 10 minutes for a tuning run
-(300k steps) and 35 for the comparison (1M steps); tens of minutes per MuJoCo agent and seed; smaller networks where
-the papers' do not fit, see ``--list``), ``full``
+(300k steps) and 35-60 for the comparison (1M steps); per MuJoCo run (100k steps) about an hour for DSPG and 25
+minutes for SAC; smaller networks where the papers' do not fit, see ``--list``), ``full``
 (the papers': FruitBot 2M steps with the IMPALA CNN and 64 x 256 rollouts, MuJoCo 3M steps at the papers' sizes; for
 a GPU, ``--device cuda``).
 
@@ -34,8 +38,10 @@ torch thread each.
 Outputs, in ``<output-dir>/<suite>-<budget>/``:
 
 - ``per_seed/<task>__<agent>__seed<k>.csv``: one row per evaluation (``timesteps``, ``train_seconds``,
-  the metrics). A run whose CSV exists is skipped (``--overwrite`` reruns it), so a suite can be run in parts.
-- ``curves.csv``: all of them; ``summary.csv`` / ``summary.md``: final (and best) metrics, mean and std over seeds.
+  ``peak_rss_mb`` (the run's peak resident memory so far), the metrics). A run whose CSV exists is skipped
+  (``--overwrite`` reruns it), so a suite can be run in parts.
+- ``curves.csv``: all of them; ``summary.csv`` / ``summary.md``: final (and best) metrics, mean and std over seeds,
+  and where a comparison defines them, the metrics at fixed steps or the steps to fixed values.
 - ``<task>_<metric>.png``: mean over seeds with a band (``--band std`` or ``ci95``), one figure per claim.
 - ``config.json``: the commands that wrote the directory, versions and every agent's hyperparameters.
 
@@ -52,17 +58,19 @@ Examples::
     python benchmarks/learning.py fruitbot --tasks fruitbot_tuning --seeds 0 --jobs 2   # the tuning grid, 300k steps
     python benchmarks/learning.py fruitbot --tasks fruitbot --seeds 0 1 2 --jobs 2     # the comparison, 1M steps
     python benchmarks/learning.py fruitbot --budget full --device cuda --jobs 4       # the paper's 2M steps
-    python benchmarks/learning.py mujoco --tasks Hopper-v5 --seeds 0 1 --jobs 2
+    python benchmarks/learning.py mujoco --tasks hopper halfcheetah walker2d ant --agents DSPG SAC --seeds 0 1 2 --jobs 2
     python benchmarks/learning.py mujoco --budget full --device cuda                   # 3M steps, 4 tasks
     python benchmarks/learning.py classic --plot-only                                 # redo tables and figures
     python benchmarks/learning.py --list                                              # suites, tasks, agents, settings
 """
 
 import argparse
+import contextlib
 import copy
 import json
 import os
 import platform
+import resource
 import shutil
 import sys
 import time
@@ -138,6 +146,7 @@ class Comparison:
     limits: dict[str, tuple[float, float]] = field(default_factory=dict)  # metric -> range its band is clipped to
     description: str = ""
     table_steps: tuple[int, ...] = ()  # steps at which summary.md tabulates every metric
+    thresholds: dict[str, tuple[float, ...]] = field(default_factory=dict)  # metric -> values to reach (steps tabulated)
 
 
 def from_zoo(algo_class: str, file: str, env_id: str, source: str = "sb3_maxent", **overrides: Any) -> Agent:
@@ -405,9 +414,34 @@ def fruitbot_comparisons(budget: str) -> list[Comparison]:
 
 
 MUJOCO_TASKS = ("Hopper-v5", "HalfCheetah-v5", "Ant-v5", "Walker2d-v5")
+# Returns whose first crossing summary.md reports (steps to reach them, per seed)
+MUJOCO_THRESHOLDS = {
+    "Hopper-v5": (1000.0, 2000.0, 3000.0),
+    "HalfCheetah-v5": (1000.0, 3000.0, 5000.0),
+    "Ant-v5": (1500.0, 2000.0, 3000.0),  # (standing still for 1000 steps earns about 1000)
+    "Walker2d-v5": (500.0, 1000.0, 2000.0),
+}
+# What DSPG and SAC share in the reduced (100k-step) comparison: SB3 SAC's network, learning rate, Polyak tau and
+# learned temperature, RL Zoo's 10k random warm-up steps, the DSPG paper's batch of 100 (it keeps the paper's M = 64
+# affordable), one gradient step per env step (the paper's 4 cost 4x the CPU), float32 replay observations
+MUJOCO_SHARED = dict(
+    policy_kwargs=dict(net_arch=[256, 256]),
+    learning_rate=3e-4,
+    batch_size=100,
+    buffer_size=1_000_000,
+    learning_starts=10_000,
+    tau=0.005,
+    gamma=0.99,
+    train_freq=1,
+    gradient_steps=1,
+    ent_coef="auto",
+    target_entropy="auto",
+)
 
 
 def mujoco_comparisons(budget: str) -> list[Comparison]:
+    from sb3_maxent.common.buffers import Float32ReplayBuffer
+
     comparisons = []
     for env_id in MUJOCO_TASKS:
         if budget == "full":
@@ -418,25 +452,27 @@ def mujoco_comparisons(budget: str) -> list[Comparison]:
                 "SAC": from_zoo("SAC", "sac", env_id),
             }
         else:
-            steps, eval_freq = (30_000, 5_000) if budget == "reduced" else (300, 100)
-            learning_starts = 5_000 if budget == "reduced" else 100
-            # CPU: one gradient step per env step for all, 2x256 networks and M = 32 samples for DSPG (the paper's
-            # 2x512, M = 64, 4 steps per env step cost ~0.7 s per env step on one core), the learning rates of
-            # DSPG's Hopper benchmark (docs/dspg.md); SoftQL and SAC as shipped
+            steps, eval_freq = (100_000, 5_000) if budget == "reduced" else (300, 100)
+            shared = dict(MUJOCO_SHARED)
+            if budget == "tiny":
+                shared |= dict(learning_starts=100, policy_kwargs=dict(net_arch=[32, 32]))
+            # DSPG keeps the paper's own knobs (M = 64, the actor's learning rate and the task's clipping norm, from
+            # the shipped entry) except the number of gradient steps; SoftQL keeps its paper's settings
+            paper = zoo_hyperparams("dspg", env_id)
+            dspg_own = {key: paper[key] for key in ("n_action_samples", "actor_learning_rate", "max_grad_norm")}
+            source = "benchmarks/learning.py MUJOCO_SHARED"
             agents = {
-                "DSPG": from_zoo(
+                "DSPG": Agent(
                     "DSPG",
-                    "dspg",
-                    env_id,
-                    learning_starts=learning_starts,
-                    gradient_steps=1,
-                    n_action_samples=32,
-                    policy_kwargs=dict(net_arch=[256, 256]),
-                    learning_rate=1e-3,
-                    actor_learning_rate=3e-4,
+                    "MlpPolicy",
+                    shared | dspg_own | dict(float32_observations=True),
+                    source=f"{source} + {paper['_source']} (n_action_samples, actor_learning_rate, max_grad_norm)",
+                    note="the paper's 4 gradient steps per env step -> 1",
                 ),
-                "SoftQL": from_zoo("SoftQL", "softql", env_id, learning_starts=learning_starts),
-                "SAC": from_zoo("SAC", "sac", env_id, learning_starts=learning_starts),
+                "SAC": Agent("SAC", "MlpPolicy", shared | dict(replay_buffer_class=Float32ReplayBuffer), source=source),
+                "SoftQL": from_zoo(
+                    "SoftQL", "softql", env_id, learning_starts=shared["learning_starts"], float32_observations=True
+                ),
             }
         comparisons.append(
             Comparison(
@@ -447,7 +483,16 @@ def mujoco_comparisons(budget: str) -> list[Comparison]:
                 steps,
                 eval_freq,
                 {"eval_return": "episode return, deterministic policy (5 episodes)"},
-                description=f"The DSPG paper's Fig. 1 / Table 1 on {env_id}: DSPG vs SoftQL vs SB3 SAC.",
+                description=(
+                    f"The DSPG paper's Fig. 1 / Table 1 on {env_id}: DSPG vs SB3's SAC"
+                    + (
+                        " with the same network, batch, critic learning rate, warm-up and learned temperature"
+                        if budget != "full"
+                        else ""
+                    )
+                    + ", and SoftQL."
+                ),
+                thresholds={"eval_return": MUJOCO_THRESHOLDS[env_id]},
             )
         )
     return comparisons
@@ -459,7 +504,6 @@ SUITES: dict[str, Callable[[str], list[Comparison]]] = {
     "fruitbot": fruitbot_comparisons,
     "mujoco": mujoco_comparisons,
 }
-DEFAULT_TASKS = {"mujoco": {"reduced": ["hopper"]}}  # the reduced MuJoCo suite runs Hopper unless --tasks says otherwise
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -544,6 +588,21 @@ def policy_entropy(model: Any, observations: np.ndarray, chunk: int = 1024) -> f
     return float(np.concatenate(entropies).mean())
 
 
+def reset_peak_memory() -> None:
+    """Start the process's peak resident memory afresh (Linux; elsewhere the peak stays the process's)."""
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")  # resets VmHWM to the current resident size
+
+
+def peak_memory_mb() -> float:
+    """Peak resident memory (MiB) since the last :func:`reset_peak_memory`, or of the process."""
+    try:
+        status = Path("/proc/self/status").read_text()
+        return int(next(line for line in status.splitlines() if line.startswith("VmHWM:")).split()[1]) / 1024
+    except (OSError, StopIteration, ValueError):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux units (KiB); macOS reports bytes
+
+
 def make_curve_callback(
     evaluate: Callable[[Any], dict[str, float]],
     eval_freq: int,
@@ -599,6 +658,9 @@ def make_curve_callback(
             if want_entropy:
                 row["entropy"] = self.entropy
             row |= evaluate(self.model)
+            # the run's peak resident memory so far (resumed runs: the largest of their processes')
+            peak = max([peak_memory_mb()] + [previous.get("peak_rss_mb", 0.0) for previous in self.rows])
+            row["peak_rss_mb"] = round(peak, 1)
             self.rows.append(row)
             pd.DataFrame(self.rows).to_csv(partial_path, index=False)
             self.overhead_seconds += time.perf_counter() - eval_start
@@ -654,6 +716,7 @@ def run_one(job: dict[str, Any]) -> tuple[str, str]:
     import torch as th
 
     th.set_num_threads(job["threads"])
+    reset_peak_memory()  # (several runs may share this process)
     warnings.filterwarnings("ignore", message=".*Gym has been unmaintained.*")
     sys.path.insert(0, str(BENCHMARKS_DIR))
     output = Path(job["output"])
@@ -730,6 +793,8 @@ def jsonable(value: Any) -> Any:
         return value
     if isinstance(value, (list, tuple)):
         return [jsonable(item) for item in value]
+    if isinstance(value, type):
+        return f"{value.__module__}.{value.__qualname__}"
     return repr(value)
 
 
@@ -765,7 +830,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("suite", nargs="?", choices=sorted(SUITES), help="which comparison to run")
     parser.add_argument("--budget", choices=BUDGETS, default="reduced", help="tiny (smoke test), reduced (CPU), full (papers)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="random seeds (one run per seed)")
-    parser.add_argument("--tasks", nargs="+", help="subset of the suite's tasks (default: all; mujoco reduced: hopper)")
+    parser.add_argument("--tasks", nargs="+", help="subset of the suite's tasks (default: all)")
     parser.add_argument("--agents", nargs="+", help="subset of the agents (default: all)")
     parser.add_argument("--jobs", type=int, default=1, help="runs at a time, each in its own process")
     parser.add_argument("--threads", type=int, default=1, help="torch threads per run")
@@ -810,7 +875,7 @@ def main(argv: list[str] | None = None) -> int:
     import plotting
 
     comparisons = SUITES[args.suite](args.budget)
-    tasks = args.tasks or DEFAULT_TASKS.get(args.suite, {}).get(args.budget)
+    tasks = args.tasks
     if tasks:
         known = {c.task: c for c in comparisons} | {c.env_id: c for c in comparisons}
         unknown = [task for task in tasks if task not in known]

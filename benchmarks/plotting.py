@@ -214,6 +214,8 @@ def summarize(frame: pd.DataFrame, comparison: Any) -> pd.DataFrame:
             "steps": int(runs.timesteps.max()),
             "train_minutes": round(float(final.train_seconds.mean()) / 60, 1),
         }
+        if "peak_rss_mb" in runs and runs.peak_rss_mb.notna().any():
+            row["peak_rss_mb"] = float(runs.peak_rss_mb.max())  # the largest run's
         for metric in comparison.metrics:
             values = final[metric].to_numpy(dtype=float)
             row[f"{metric}_final_mean"] = float(np.nanmean(values))
@@ -231,6 +233,9 @@ def summarize(frame: pd.DataFrame, comparison: Any) -> pd.DataFrame:
 
 def markdown_table(summary: pd.DataFrame, comparison: Any) -> str:
     header = ["agent", "seeds", "steps", "train min/run"]
+    with_memory = "peak_rss_mb" in summary and summary.peak_rss_mb.notna().any()
+    if with_memory:
+        header.append("peak memory (MB)")
     for metric in comparison.metrics:
         header.append(f"{metric} (final)")
         if "return" in metric:
@@ -245,6 +250,8 @@ def markdown_table(summary: pd.DataFrame, comparison: Any) -> str:
     ]
     for _, row in summary.iterrows():
         cells = [agent_label(comparison, row.agent), str(row.seeds), f"{row.steps:,}", f"{row.train_minutes:g}"]
+        if with_memory:
+            cells.append(f"{row.peak_rss_mb:.0f}" if np.isfinite(row.peak_rss_mb) else "")
         for metric in comparison.metrics:
             digits = 2 if abs(row[f"{metric}_final_mean"]) < 10 else 1
             cells.append(f"{row[f'{metric}_final_mean']:.{digits}f} ± {row[f'{metric}_final_std']:.{digits}f}")
@@ -279,6 +286,30 @@ def steps_table(runs: pd.DataFrame, comparison: Any) -> str:
     return "\n".join(lines)
 
 
+def thresholds_table(runs: pd.DataFrame, comparison: Any) -> str:
+    """Steps to the first evaluation at or above each threshold: mean over the seeds that reach it, and how many do."""
+    columns = [(metric, value) for metric, values in comparison.thresholds.items() if metric in runs for value in values]
+    lines = [
+        f"{comparison.task}: steps to the first evaluation at or above each value (mean over the seeds that reach it; "
+        "seeds that reach it / seeds)",
+        "",
+        "| agent | " + " | ".join(f"{metric} ≥ {value:g}" for metric, value in columns) + " |",
+        "|" + "---|" * (1 + len(columns)),
+    ]
+    for agent in comparison.agents:
+        agent_runs = runs[runs.agent == agent]
+        if agent_runs.empty:
+            continue
+        cells = [agent_label(comparison, agent)]
+        for metric, value in columns:
+            reached = [seed_runs.timesteps[seed_runs[metric] >= value].min() for _, seed_runs in agent_runs.groupby("seed")]
+            steps = [int(first) for first in reached if pd.notna(first)]
+            mean = f"{np.mean(steps) / 1000:.0f}k " if steps else "not reached "
+            cells.append(f"{mean}({len(steps)}/{len(reached)})")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def write_suite_outputs(out_dir: Path, comparisons: list[Any], band: str = "std") -> list[Path]:
     """curves.csv, summary.csv, summary.md and the figures of every comparison that has finished runs."""
     frame = load_runs(out_dir)
@@ -308,6 +339,8 @@ def write_suite_outputs(out_dir: Path, comparisons: list[Any], band: str = "std"
         tables.append(markdown_table(summary, comparison))
         if getattr(comparison, "table_steps", ()):
             tables.append(steps_table(runs, comparison))
+        if getattr(comparison, "thresholds", {}):
+            tables.append(thresholds_table(runs, comparison))
     pd.concat(summaries, ignore_index=True).to_csv(out_dir / "summary.csv", index=False)
     (out_dir / "summary.md").write_text("\n\n".join(tables) + "\n")
     written += [out_dir / "summary.csv", out_dir / "summary.md"]

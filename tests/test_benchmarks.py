@@ -151,3 +151,32 @@ def test_killed_run_resumes_where_it_stopped(tmp_path: Path, suite: str, task: s
         summary = (tmp_path / "resumed" / "fruitbot-tiny" / "summary.md").read_text()
         assert "fruitbot: at 64, 128, 256 steps" in summary
         assert "| MaxEntPPO, beta 0.3 | 128 | 1 |" in summary
+
+
+def test_summary_tables_steps_to_thresholds_and_peak_memory() -> None:
+    sys.path.insert(0, str(BENCHMARKS))
+    import plotting
+    from learning import Agent, Comparison
+
+    agents = {name: Agent(name, "MlpPolicy", {}) for name in ("DSPG", "SAC")}
+    thresholds = {"eval_return": (100.0, 500.0)}
+    comparison = Comparison("mujoco", "hopper", "Hopper-v5", agents, 30, 10, {"eval_return": "return"}, thresholds=thresholds)
+    returns = {("DSPG", 0): [0, 50, 120, 90], ("DSPG", 1): [0, 150, 200, 600], ("SAC", 0): [0, 10, 20, 30]}
+    frame = pd.DataFrame(
+        [
+            dict(task="hopper", agent=agent, seed=seed, timesteps=10 * i, train_seconds=60.0 * i, eval_return=value)
+            | dict(peak_rss_mb=100.0 * (seed + 1) + i)
+            for (agent, seed), values in returns.items()
+            for i, value in enumerate(values)
+        ]
+    )
+    table = plotting.thresholds_table(frame, comparison)
+    # DSPG: 100 first reached at 20 (seed 0) and 10 (seed 1) steps; 500 at 30 by seed 1 only; SAC never
+    assert "| DSPG | 0k (2/2) | 0k (1/2) |" in table  # (k steps: the tiny steps round to 0k)
+    assert "| SAC | not reached (1/1)" not in table and "| SAC | not reached (0/1) | not reached (0/1) |" in table
+    comparison.thresholds = {"eval_return": (100.0,)}
+    frame["timesteps"] *= 1000
+    assert "| DSPG | 15k (2/2) |" in plotting.thresholds_table(frame, comparison)
+    summary = plotting.summarize(frame, comparison)
+    assert summary.set_index("agent").peak_rss_mb.to_dict() == {"DSPG": 203.0, "SAC": 103.0}  # the largest run's peak
+    assert "| peak memory (MB) |" in plotting.markdown_table(summary, comparison)
