@@ -40,7 +40,7 @@ AGENTS = {
 KEPT_FILES = ("README.md", "results.json", "config.yml", "args.yml", "env_kwargs.yml", "train_eval_metrics.zip")
 
 
-def _run(command: list[str], cwd: Path) -> None:
+def run_command(command: list[str], cwd: Path) -> None:
     print("+", " ".join(command), flush=True)
     subprocess.run(command, cwd=cwd, check=True)
 
@@ -80,7 +80,7 @@ def train_and_package(repo_name: str) -> dict:
     with tempfile.TemporaryDirectory() as work_dir:
         work = Path(work_dir)
         start = time.perf_counter()
-        _run(
+        run_command(
             [
                 sys.executable,
                 "-m",
@@ -103,7 +103,7 @@ def train_and_package(repo_name: str) -> dict:
             cwd=work,
         )
         train_seconds = time.perf_counter() - start
-        _run(
+        run_command(
             [
                 sys.executable,
                 "-m",

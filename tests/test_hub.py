@@ -7,7 +7,9 @@ rl_zoo3.load_from_hub`` / ``enjoy`` / ``push_to_hub``, with the real client code
 import json
 import re
 import zipfile
+from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 from zoo_helpers import ZOO_THREADS, needs_hook, needs_requests, run, run_parallel
@@ -186,3 +188,43 @@ def test_load_from_hub_enjoy_and_push_to_hub_commands(tmp_path):
     )
     loaded = run(["-c", check], tmp_path, env=offline).stdout
     assert re.search(r"^LOADED MaxEntPPO 0.01 100096$", loaded, re.MULTILINE), loaded[-3000:]  # 391 rollouts of 8 x 32
+
+
+BENCHMARK_AGENTS_DIR = Path(__file__).resolve().parent.parent / "agents"  # not in the wheel
+BENCHMARK_AGENTS = sorted(path.name for path in BENCHMARK_AGENTS_DIR.iterdir() if path.is_dir())
+
+
+@needs_hook
+@needs_requests
+@pytest.mark.parametrize("name", BENCHMARK_AGENTS)
+def test_benchmark_agents_download_and_replay_to_their_card(tmp_path, name):
+    """
+    Each agent of agents/ (the benchmarks' best, scripts/package_benchmark_agents.py) downloads through
+    ``python -m rl_zoo3.load_from_hub`` from an offline Hub cache and replays with ``python -m rl_zoo3.enjoy`` to the
+    return on its card.
+    """
+    folder = BENCHMARK_AGENTS_DIR / name
+    card = _card_metadata((folder / "README.md").read_text())
+    algo, env_name = name.split("-", 1)
+    env_id = card["model-index"][0]["results"][0]["dataset"]["name"]
+    assert env_id.replace("/", "-") == env_name and zoo_aliases()[algo].class_name == card["model-index"][0]["name"]
+    results = json.loads((folder / "results.json").read_text())
+    stated = card["model-index"][0]["results"][0]["metrics"][0]["value"]
+    assert stated == f"{results['mean_reward']:.2f} +/- {results['std_reward']:.2f}"
+    assert re.search(
+        r"python benchmarks/learning\.py \w+ --budget \w+ --tasks \w+ --agents \S+ --seeds \d+",
+        (folder / "README.md").read_text(),
+    )
+
+    offline = _offline(tmp_path / "cache")
+    add_to_hub_cache(folder, f"{SHIPPED_AGENTS_ORGANIZATION}/{name}", tmp_path / "cache")
+    download = ["-m", "rl_zoo3.load_from_hub", "--algo", algo, "--env", env_id, "-orga", SHIPPED_AGENTS_ORGANIZATION]
+    run([*download, "-f", "logs"], tmp_path, env=offline)
+    enjoy = ["-m", "rl_zoo3.enjoy", "--algo", algo, "--env", env_id, "-f", "logs", "--no-render", "-n", "5000"]
+    output = run([*enjoy, *ZOO_THREADS, *([] if results["is_deterministic"] else ["--stochastic"])], tmp_path, env=offline)
+    episodes = int(re.search(r"^(\d+) Episodes$", output.stdout, re.MULTILINE).group(1))
+    mean, std = map(float, re.search(r"^Mean reward: (\S+) \+/- (\S+)$", output.stdout, re.MULTILINE).groups())
+    # the replay's mean and the card's, both over a few episodes: equal within 3 standard errors
+    tolerance = 3 * np.sqrt(results["std_reward"] ** 2 / results["n_eval_episodes"] + std**2 / episodes)
+    tolerance = max(tolerance, 0.02 * abs(results["mean_reward"]), 0.5)
+    assert abs(mean - results["mean_reward"]) <= tolerance, (name, mean, std, episodes, results)
