@@ -130,7 +130,8 @@ def test_nan_reward_leaves_the_model_as_before_the_update(name, tmp_path):
     assert_model_intact_and_usable(model, result["state"], tmp_path)
 
 
-def test_dspg_actor_failure_puts_the_critic_back(tmp_path, monkeypatch):
+@pytest.mark.parametrize("failing_call", [1, 3], ids=["first update (no optimizer state yet)", "third update"])
+def test_dspg_actor_failure_puts_the_critic_back(tmp_path, monkeypatch, failing_call):
     """The critic steps before the actor's loss exists: a non-finite actor update undoes the critic's step."""
     model = DSPG(
         "MlpPolicy",
@@ -141,14 +142,14 @@ def test_dspg_actor_failure_puts_the_critic_back(tmp_path, monkeypatch):
         policy_kwargs=dict(net_arch=[16]),
         seed=0,
     )
-    model.learn(40)
+    model.learn(30)  # (not trained yet: the first update starts the optimizers' state)
     calls = {"n": 0}
     log_prob = model.actor.log_prob
 
     def failing_log_prob(*args, **kwargs):
         calls["n"] += 1
         result = log_prob(*args, **kwargs)
-        return result * float("nan") if calls["n"] >= 3 else result
+        return result * float("nan") if calls["n"] >= failing_call else result
 
     monkeypatch.setattr(model.actor, "log_prob", failing_log_prob)
     result = train_until_error(model, 100)

@@ -45,29 +45,39 @@ def check_finite(algorithm: str, values: dict[str, float], timestep: int, hint: 
 
 
 def host_values(tensors: dict[str, th.Tensor]) -> dict[str, float]:
-    """The values of 0-d tensors as Python floats, in one device-to-host transfer."""
+    """The values of 0-d tensors as Python floats: one device-to-host transfer on an accelerator, plain reads on a CPU."""
+    first = next(iter(tensors.values()), None)
+    if first is None or first.device.type == "cpu":
+        return {name: tensor.item() for name, tensor in tensors.items()}
     values = th.stack([tensor.detach().reshape(()).float() for tensor in tensors.values()]).tolist()
     return dict(zip(tensors, values, strict=True))
 
 
+_ONES: dict[th.device, th.Tensor] = {}
+
+
 def nonfinite_gradients(parameters: list[th.nn.Parameter]) -> th.Tensor:
     """
-    0 if every gradient of the parameters is finite, inf otherwise (so that :func:`check_finite` reports it):
+    -1 if every gradient of the parameters is finite, inf otherwise (so that :func:`check_finite` reports it):
     where no norm is needed (no clipping), the one fused check of torch's ``GradScaler`` is cheaper than a norm.
     """
     grads = [param.grad for param in parameters if param.grad is not None]
     if not grads:
         return th.zeros(())
-    found = th.zeros(1, device=grads[0].device)
-    # (multiplies the gradients by 1 in place: they do not change)
-    th._amp_foreach_non_finite_check_and_unscale_(grads, found, th.ones(1, device=grads[0].device))
-    return (found / (1.0 - found)).reshape(())  # 0 / 1 = 0, or 1 / 0 = inf
+    device = grads[0].device
+    if device not in _ONES:
+        _ONES[device] = th.ones(1, device=device)
+    found = th.zeros(1, device=device)
+    # sets found to 1 if a gradient is NaN or infinite (and multiplies the gradients by 1 in place: no change)
+    th._amp_foreach_non_finite_check_and_unscale_(grads, found, _ONES[device])
+    return found.sub_(1.0).reciprocal_().reshape(())  # 1 / (0 - 1) = -1, or 1 / (1 - 1) = inf
 
 
 class UpdateSnapshot:
     """
     Parameters and optimizer state before the first part of an update that steps an optimizer before a later part
     is known to be finite (DSPG's critic steps before its actor's loss exists); :meth:`restore` undoes that step.
+    The copies live in buffers allocated once: :meth:`capture` before each such step is a few fused copies.
 
     :param parameters: The parameters the optimizer steps
     :param optimizer: The optimizer
@@ -76,12 +86,48 @@ class UpdateSnapshot:
     def __init__(self, parameters: list[th.nn.Parameter], optimizer: th.optim.Optimizer) -> None:
         self.parameters = parameters
         self.optimizer = optimizer
+        self._values: list[th.Tensor] = []
+        self._state_keys: list[tuple[th.nn.Parameter, str]] = []
+        self._state_values: list[th.Tensor] = []
+        self._other_state: dict[int, dict] = {}
+        self._captured_state_layout: tuple = ()
+
+    def capture(self) -> "UpdateSnapshot":
+        """Copy the parameters and the optimizer's state (tensors into the buffers, anything else by value)."""
         with th.no_grad():
-            self.values = [param.detach().clone() for param in parameters]
-        self.optimizer_state = copy.deepcopy(optimizer.state_dict())
+            if not self._values:
+                self._values = [param.detach().clone() for param in self.parameters]
+            else:
+                th._foreach_copy_(self._values, [param.detach() for param in self.parameters])
+            layout = tuple((id(param), tuple(sorted(self.optimizer.state.get(param, {})))) for param in self.parameters)
+            sources = [
+                (param, key, value)
+                for param in self.parameters
+                for key, value in self.optimizer.state.get(param, {}).items()
+                if isinstance(value, th.Tensor)
+            ]
+            if layout != self._captured_state_layout:  # first capture, or the optimizer's state appeared
+                self._state_keys = [(param, key) for param, key, _ in sources]
+                self._state_values = [value.detach().clone() for _, _, value in sources]
+                self._captured_state_layout = layout
+            elif sources:
+                th._foreach_copy_(self._state_values, [value.detach() for _, _, value in sources])
+            self._other_state = {
+                id(param): {key: copy.deepcopy(value) for key, value in state.items() if not isinstance(value, th.Tensor)}
+                for param, state in self.optimizer.state.items()
+            }
+        return self
 
     def restore(self) -> None:
+        """Put the parameters and the optimizer's state back as :meth:`capture` found them."""
         with th.no_grad():
-            for param, value in zip(self.parameters, self.values, strict=True):
+            for param, value in zip(self.parameters, self._values, strict=True):
                 param.copy_(value)
-        self.optimizer.load_state_dict(self.optimizer_state)
+            for param in self.parameters:
+                if id(param) not in self._other_state:
+                    self.optimizer.state.pop(param, None)  # it had no state before the step
+            for (param, key), value in zip(self._state_keys, self._state_values, strict=True):
+                self.optimizer.state[param][key].copy_(value)
+            for param in self.parameters:
+                if id(param) in self._other_state:
+                    self.optimizer.state[param].update(copy.deepcopy(self._other_state[id(param)]))

@@ -254,6 +254,9 @@ class DSPG(ExplainedLoad, OffPolicyAlgorithm):
         target_params = list(self.critic_target.parameters()) + list(self.actor_target.parameters())
         critic_params = list(self.critic.parameters())
         online_params = critic_params + actor_params
+        snapshot = getattr(self, "_critic_snapshot", None)
+        if snapshot is None or snapshot.optimizer is not self.critic.optimizer:  # (buffers allocated once)
+            snapshot = self._critic_snapshot = UpdateSnapshot(critic_params, self.critic.optimizer)
         # Statistics stay on the device during the loop (no host sync per step); one transfer at the end
         step_stats: list[th.Tensor] = []
 
@@ -291,7 +294,7 @@ class DSPG(ExplainedLoad, OffPolicyAlgorithm):
             # finite, and is put back if the actor's or the temperature's part of this update is not
             critic_values = host_values({"critic loss": critic_loss, "critic gradient": nonfinite_gradients(critic_params)})
             self._check_update(critic_values)
-            critic_before_step = UpdateSnapshot(critic_params, self.critic.optimizer)
+            critic_before_step = snapshot.capture()
             self.critic.optimizer.step()
 
             # --- Actor (eq. 13, 17, 18) ---
@@ -394,7 +397,7 @@ class DSPG(ExplainedLoad, OffPolicyAlgorithm):
         )
 
     def _excluded_save_params(self) -> list[str]:
-        return [*super()._excluded_save_params(), "actor", "actor_target", "critic", "critic_target"]
+        return [*super()._excluded_save_params(), "actor", "actor_target", "critic", "critic_target", "_critic_snapshot"]
 
     def _get_torch_save_params(self) -> tuple[list[str], list[str]]:
         state_dicts = ["policy", "actor.optimizer", "critic.optimizer"]
