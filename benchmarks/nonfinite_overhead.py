@@ -1,8 +1,9 @@
 """
 What the non-finite checks cost (``sb3_maxent/common/nonfinite.py``): each algorithm's update with the checks as
 shipped against the same update with them replaced by no-ops, interleaved in one process on the same model and data
-(median over repeats, process CPU time). The before/after figures of ``throughput.py --quick`` at two commits differ
-by more than the checks cost on a shared machine; this isolates them.
+(median over repeats, process CPU time), and the operations the checks add timed by themselves on the model's own
+tensors. The before/after figures of ``throughput.py --quick`` at two commits differ by more than the checks cost on a
+shared machine; this isolates them.
 
 Replaced by no-ops: MaxEntPPO's ``_check_update`` (its two ``.item()`` reads stay: they are host reads of values SB3
 computes anyway, free on a CPU); DSPG's loss/gradient checks and the snapshot that undoes a critic step; SoftQL's
@@ -125,6 +126,38 @@ def cases() -> list[tuple[str, str, Callable[[], Any], Callable[[Any], None], in
     ]
 
 
+def check_operations(algorithm: str, model: Any) -> Callable[[], None]:
+    """The operations the checks add to one gradient step, on the model's own tensors (for a direct timing)."""
+    from sb3_maxent.common.nonfinite import host_values, nonfinite_gradients
+
+    scalar = th.tensor(1.0)
+    if algorithm == "MaxEntPPO":
+        parameters = list(model.policy.parameters())
+        grad_norm = th.nn.utils.clip_grad_norm_(parameters, float("inf"))  # (SB3 computes the norm anyway)
+
+        def operations() -> None:
+            model._check_update({"loss": scalar.item(), "gradient norm": grad_norm.item()}, scalar, scalar, scalar)
+
+        return operations
+    if algorithm == "DSPG":
+        critic = list(model.critic.parameters())
+        snapshot = model._critic_snapshot
+
+        def operations() -> None:
+            model._check_update(host_values({"critic loss": scalar, "critic gradient": nonfinite_gradients(critic)}))
+            snapshot.capture()
+            model._check_update(host_values({"actor loss": scalar, "actor gradient norm": scalar, "ent_coef loss": scalar}))
+
+        return operations
+    networks = [list(model.q_net.parameters())] + ([list(model.sampler.parameters())] if model.sampler is not None else [])
+
+    def operations() -> None:
+        values = {"loss": scalar} | {f"gradient {i}": nonfinite_gradients(params) for i, params in enumerate(networks)}
+        host_values(values | ({"sampler loss": scalar} if len(networks) > 1 else {}))
+
+    return operations
+
+
 def measure(repeats: int) -> list[dict[str, Any]]:
     rows = []
     for name, algorithm, make, update, steps in cases():
@@ -138,8 +171,19 @@ def measure(repeats: int) -> list[dict[str, Any]]:
                     if repeat > 0:  # (the first round warms up)
                         samples[checks].append((time.process_time() - start) / steps)
         on, off = statistics.median(samples[True]), statistics.median(samples[False])
-        rows.append(dict(case=name, ms_with=1e3 * on, ms_without=1e3 * off, overhead=on / off - 1))
-        print(f"{name}: {1e3 * on:.3f} ms with the checks, {1e3 * off:.3f} without, {100 * (on / off - 1):+.1f}%", flush=True)
+        operations, n_calls = check_operations(algorithm, model), 2000
+        start = time.process_time()
+        for _ in range(n_calls):
+            operations()
+        direct = (time.process_time() - start) / n_calls
+        row = dict(case=name, ms_with=1e3 * on, ms_without=1e3 * off, overhead=on / off - 1, ms_checks=1e3 * direct)
+        row["share"] = direct / off
+        rows.append(row)
+        print(
+            f"{name}: {1e3 * on:.3f} ms with the checks, {1e3 * off:.3f} without ({100 * (on / off - 1):+.1f}%); "
+            f"the checks' operations alone {1e3 * direct:.4f} ms ({100 * row['share']:.2f}% of the step)",
+            flush=True,
+        )
     return rows
 
 
@@ -155,10 +199,17 @@ def main() -> None:
         f"`python benchmarks/nonfinite_overhead.py --repeats {args.repeats}`: torch {th.__version__}, 1 thread, CPU time per "
         "gradient step (median of interleaved repeats), with the non-finite checks and with them replaced by no-ops.",
         "",
-        "| update | ms with the checks | ms without | cost of the checks |",
-        "|---|---|---|---|",
+        "``difference``: the two interleaved medians (the machine's noise included); ``checks alone``: the added "
+        "operations timed by themselves on the model's tensors, as a share of the step without them (the stable figure).",
+        "",
+        "| update | ms with the checks | ms without | difference | ms of the checks alone | share of the step |",
+        "|---|---|---|---|---|---|",
     ]
-    lines += [f"| {r['case']} | {r['ms_with']:.3f} | {r['ms_without']:.3f} | {100 * r['overhead']:+.1f}% |" for r in rows]
+    lines += [
+        f"| {r['case']} | {r['ms_with']:.3f} | {r['ms_without']:.3f} | {100 * r['overhead']:+.1f}% | {r['ms_checks']:.4f} "
+        f"| {100 * r['share']:.2f}% |"
+        for r in rows
+    ]
     args.output.write_text("\n".join(lines) + "\n")
     print(f"wrote {args.output}")
 

@@ -19,7 +19,7 @@ from stable_baselines3.common.envs import (
 from stable_baselines3.common.logger import configure
 from stable_baselines3.common.vec_env import DummyVecEnv
 
-from sb3_maxent import SoftQL
+from sb3_maxent import DSPG, SoftQL
 from sb3_maxent.common.torch_layers import ImpalaCNN
 from sb3_maxent.softql import (
     ContinuousCnnPolicy,
@@ -330,10 +330,34 @@ def test_bad_hyperparameters_raise_at_construction(env_id, kwargs, message):
         SoftQL("MlpPolicy", env_id, **kwargs)
 
 
-@pytest.mark.parametrize("env", [IdentityEnvMultiDiscrete(2), IdentityEnvMultiBinary(2)])
-def test_unsupported_action_spaces_are_named(env):
-    with pytest.raises(ValueError, match="Discrete and Box"):
+@pytest.mark.parametrize(
+    "env, message",
+    [
+        (IdentityEnvMultiDiscrete(2), "Discrete and Box"),
+        (IdentityEnvMultiBinary(2), "Discrete and Box"),
+        (IdentityEnvBox(), None),  # supported: the reference
+    ],
+)
+def test_unsupported_action_spaces_are_named_with_sb3s_exception(env, message):
+    """SB3's algorithms (DSPG included) raise AssertionError for an unsupported action space: SoftQL too."""
+    if message is None:
         SoftQL("MlpPolicy", env)
+        return
+    with pytest.raises(AssertionError, match=message):
+        SoftQL("MlpPolicy", env)
+    with pytest.raises(AssertionError):  # what SB3's own algorithms raise, for comparison
+        DSPG("MlpPolicy", env)
+
+
+def test_unsupported_box_shapes_are_named():
+    flat = gym.make("Pendulum-v1")
+    for space, message in (
+        (spaces.Box(-1, 1, (2, 2)), "flat"),
+        (spaces.Box(-np.inf, np.inf, (2,)), "finite"),  # (SB3 asserts it first)
+    ):
+        env = gym.wrappers.TransformAction(flat, lambda action: action[:1].reshape(1), space)
+        with pytest.raises(AssertionError, match=message):
+            SoftQL("MlpPolicy", env)
 
 
 def test_policy_that_does_not_fit_the_action_space():

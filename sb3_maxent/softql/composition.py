@@ -118,6 +118,7 @@ def compose_soft_q(
     policies = []
     for index, model in enumerate(models):
         policy = model.policy if isinstance(model, SoftQL) else model
+        policy = getattr(policy, "_orig_mod", policy)  # a policy compiled with th.compile: the module it wraps
         if not isinstance(policy, DiscreteSoftQLPolicy):
             raise ValueError(
                 f"compose_soft_q composes discrete SoftQL agents (DiscreteSoftQLPolicy); agent {index} has "

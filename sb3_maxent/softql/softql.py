@@ -239,16 +239,17 @@ class SoftQL(ExplainedLoad, OffPolicyAlgorithm):
 
     def _check_arguments(self) -> None:
         """Check the spaces and hyperparameters, with errors that name the problem."""
+        # Spaces: AssertionError, as SB3's algorithms raise for an unsupported action space (supported_action_spaces)
         if not isinstance(self.action_space, (spaces.Discrete, spaces.Box)):
-            raise ValueError(
+            raise AssertionError(
                 f"SoftQL supports Discrete and Box action spaces, got {self.action_space}. "
                 "For MultiDiscrete or MultiBinary actions, flatten them into one Discrete space with a wrapper."
             )
         if isinstance(self.action_space, spaces.Box):
             if len(self.action_space.shape) != 1:
-                raise ValueError(f"SoftQL needs a flat (1-D) Box action space, got shape {self.action_space.shape}")
+                raise AssertionError(f"SoftQL needs a flat (1-D) Box action space, got shape {self.action_space.shape}")
             if not (np.all(np.isfinite(self.action_space.low)) and np.all(np.isfinite(self.action_space.high))):
-                raise ValueError(f"SoftQL needs finite bounds on the Box action space, got {self.action_space}")
+                raise AssertionError(f"SoftQL needs finite bounds on the Box action space, got {self.action_space}")
         # Pick the policy of the action space (the string aliases are shared by both)
         aliases = self.policy_aliases if self.is_discrete else self.continuous_policy_aliases
         if self._policy_alias is not None:
@@ -335,7 +336,7 @@ class SoftQL(ExplainedLoad, OffPolicyAlgorithm):
                 )
             init_value = value
         with th.no_grad():
-            if isinstance(self.policy, DiscreteSoftQLPolicy):
+            if self.is_discrete:
                 self.policy.log_ent_coef.fill_(math.log(init_value))
         # The temperature used in the losses when it is fixed
         self.ent_coef_tensor = th.tensor(init_value, device=self.device)
@@ -355,7 +356,7 @@ class SoftQL(ExplainedLoad, OffPolicyAlgorithm):
     def _create_aliases(self) -> None:
         self.q_net = self.policy.q_net
         self.q_net_target = self.policy.q_net_target
-        self.sampler = self.policy.sampler if isinstance(self.policy, ContinuousSoftQLPolicy) else None
+        self.sampler = self.policy.sampler if not self.is_discrete else None
 
     def _current_ent_coef(self) -> th.Tensor:
         if self.log_ent_coef is not None:
@@ -366,7 +367,7 @@ class SoftQL(ExplainedLoad, OffPolicyAlgorithm):
         # Switch to train mode (this affects batch norm / dropout)
         self.policy.set_training_mode(True)
         optimizers = [self.policy.optimizer]
-        if isinstance(self.policy, ContinuousSoftQLPolicy):
+        if not self.is_discrete:
             optimizers.append(self.policy.sampler_optimizer)
         if self.ent_coef_optimizer is not None:
             optimizers.append(self.ent_coef_optimizer)
@@ -406,7 +407,7 @@ class SoftQL(ExplainedLoad, OffPolicyAlgorithm):
         the Q-network's, the sampler's and the temperature's optimizers.
         """
         self.policy.optimizer.zero_grad()
-        if isinstance(self.policy, ContinuousSoftQLPolicy):
+        if not self.is_discrete:
             self.policy.sampler_optimizer.zero_grad()
         total = loss if sampler_loss is None else loss + sampler_loss
         total.backward()
@@ -420,7 +421,7 @@ class SoftQL(ExplainedLoad, OffPolicyAlgorithm):
             checked["ent_coef loss"] = ent_coef_loss
         check_finite("SoftQL", host_values(checked), self.num_timesteps, NONFINITE_HINT + _SOFTQL_HINT)
         self.policy.optimizer.step()
-        if isinstance(self.policy, ContinuousSoftQLPolicy):
+        if not self.is_discrete:
             self.policy.sampler_optimizer.step()
         if ent_coef_loss is not None:
             self.ent_coef_optimizer.step()  # type: ignore[union-attr]
@@ -536,7 +537,7 @@ class SoftQL(ExplainedLoad, OffPolicyAlgorithm):
 
     def _get_torch_save_params(self) -> tuple[list[str], list[str]]:
         state_dicts = ["policy", "policy.optimizer"]
-        if isinstance(self.policy, ContinuousSoftQLPolicy):
+        if not self.is_discrete:
             state_dicts.append("policy.sampler_optimizer")
         if self.ent_coef_optimizer is not None:
             state_dicts.append("ent_coef_optimizer")
