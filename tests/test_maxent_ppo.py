@@ -458,3 +458,22 @@ def test_save_load_round_trip(mode, tmp_path):
         model.predict(observations, deterministic=True)[0], loaded.predict(observations, deterministic=True)[0]
     )
     loaded.learn(64, reset_num_timesteps=False)  # training continues after loading
+
+
+def test_train_is_a_small_fork_of_sb3s_ppo_train():
+    """
+    MaxEntPPO.train is SB3's PPO.train plus the marked max-ent lines: when SB3 changes its update, this fails and the
+    fork is taken again from the new version (the docstring says which version it was taken from).
+    """
+    import difflib
+    import inspect
+
+    from stable_baselines3 import PPO
+
+    ours, sb3 = inspect.getsource(MaxEntPPO.train).splitlines(), inspect.getsource(PPO.train).splitlines()
+    changed = [
+        line
+        for line in difflib.unified_diff(sb3, ours, lineterm="", n=0)
+        if line[:1] in "+-" and not line.startswith(("+++", "---"))
+    ]
+    assert len(changed) <= 20, "\n".join(changed)

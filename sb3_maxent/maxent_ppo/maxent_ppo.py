@@ -8,7 +8,7 @@ from stable_baselines3 import PPO
 from stable_baselines3.common.buffers import RolloutBuffer
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.policies import ActorCriticPolicy, BasePolicy
-from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedule
+from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, RolloutBufferSamples, Schedule
 from stable_baselines3.common.utils import FloatSchedule, explained_variance
 from stable_baselines3.common.vec_env import VecEnv
 from torch.nn import functional as F
@@ -238,9 +238,9 @@ class MaxEntPPO(ExplainedLoad, PPO):
         """
         Update policy using the currently gathered rollout buffer.
 
-        This is SB3's ``PPO.train`` with the one-step max-ent advantage of the paper (Sec. 4) added to
-        the clipped surrogate; the operations are otherwise the same, in the same order, so that
-        ``maxent_coef=0`` reproduces PPO exactly.
+        Forked from stable-baselines3 2.9.2 ``PPO.train``; the changes, each marked ``sb3-maxent``: the advantages
+        and value targets of the one-step max-ent objective (:meth:`_maxent_advantages`), the non-finite check before
+        the optimizer steps, and the max-ent logs. With ``maxent_coef=0`` it is PPO's update, to the bit.
         """
         # Switch to train mode (this affects batch norm / dropout)
         self.policy.set_training_mode(True)
@@ -251,13 +251,11 @@ class MaxEntPPO(ExplainedLoad, PPO):
         # Optional: clip range for the value function
         if self.clip_range_vf is not None:
             clip_range_vf = self.clip_range_vf(self._current_progress_remaining)  # type: ignore[operator]
-        maxent_coef = self._current_maxent_coef()
-        one_step_bonus = self.maxent_mode == "one_step" and maxent_coef > 0.0
-        bonus_after_normalization = self.maxent_units == "advantage"
+        maxent_coef = self._current_maxent_coef()  # sb3-maxent
 
-        # Statistics are kept as tensors and read once at the end (no host sync per minibatch)
-        entropies, pg_losses, value_losses, clip_fractions = [], [], [], []
-        approx_kl_divs: list[th.Tensor] = []
+        entropy_losses = []
+        pg_losses, value_losses = [], []
+        clip_fractions = []
 
         continue_training = True
         # train for n_epochs epochs
@@ -272,35 +270,10 @@ class MaxEntPPO(ExplainedLoad, PPO):
 
                 values, log_prob, entropy = self.policy.evaluate_actions(rollout_data.observations, actions)
                 values = values.flatten()
-                if entropy is None:
-                    # Approximate entropy when no analytical form (as SB3's PPO does)
-                    entropy = -log_prob
-                # Normalize advantage
-                advantages = rollout_data.advantages
-                returns = rollout_data.returns
-                # Normalization does not make sense if mini batchsize == 1, see GH issue #325
-                normalize = self.normalize_advantage and len(advantages) > 1
-                if one_step_bonus:
-                    # The paper, Sec. 4: A_t(beta) = [r_t + beta H(pi_theta(.|s_t)) + gamma V(s_t+1) - V(s_t)]
-                    #   + gamma lambda A_t+1(0) = A_t^GAE + beta H(pi_theta(.|s_t)), H with the current theta
-                    # so that its gradient flows through the clipped surrogate.
-                    if normalize and bonus_after_normalization:
-                        # maxent_units="advantage", the paper's PPO2 edit: ADV_normalized + beta H
-                        advantages = th.add(
-                            (advantages - advantages.mean()) / (advantages.std() + 1e-8), entropy, alpha=maxent_coef
-                        )
-                    elif normalize:
-                        # maxent_units="reward": the whole A_t(beta) is shifted and scaled by the statistics of the
-                        # GAE part, so beta stays in reward units
-                        advantages = (advantages - advantages.mean()).add_(entropy, alpha=maxent_coef) / (
-                            advantages.std() + 1e-8
-                        )
-                    else:
-                        advantages = advantages + maxent_coef * entropy
-                    # R_t(beta) = A_t(beta) + V_old(s_t) = R_t + beta H, entropy detached, in reward units (both units)
-                    returns = th.add(returns, entropy.detach(), alpha=maxent_coef)
-                elif normalize:
-                    advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
+                # Normalize advantage (sb3-maxent: and add the max-ent bonus)
+                advantages, returns = self._maxent_advantages(
+                    rollout_data, -log_prob if entropy is None else entropy, maxent_coef
+                )
 
                 # ratio between old and new policy, should be one at the first iteration
                 ratio = th.exp(log_prob - rollout_data.old_log_prob)
@@ -311,8 +284,9 @@ class MaxEntPPO(ExplainedLoad, PPO):
                 policy_loss = -th.min(policy_loss_1, policy_loss_2).mean()
 
                 # Logging
-                pg_losses.append(policy_loss.detach())
-                clip_fractions.append(th.mean((th.abs(ratio - 1) > clip_range).float()).detach())
+                pg_losses.append(policy_loss.item())
+                clip_fraction = th.mean((th.abs(ratio - 1) > clip_range).float()).item()
+                clip_fractions.append(clip_fraction)
 
                 if self.clip_range_vf is None:
                     # No clipping
@@ -324,25 +298,33 @@ class MaxEntPPO(ExplainedLoad, PPO):
                         values - rollout_data.old_values, -clip_range_vf, clip_range_vf
                     )
                 # Value loss using the TD(gae_lambda) target
-                value_loss = F.mse_loss(returns, values_pred)
-                value_losses.append(value_loss.detach())
+                value_loss = F.mse_loss(returns, values_pred)  # sb3-maxent: R_t + beta H in one-step mode
+                value_losses.append(value_loss.item())
 
-                # Entropy loss favor exploration (PPO's regularizer, independent of the max-ent objective)
-                entropy_loss = -th.mean(entropy)
-                entropies.append(-entropy_loss.detach())
+                # Entropy loss favor exploration
+                if entropy is None:
+                    # Approximate entropy when no analytical form
+                    entropy_loss = -th.mean(-log_prob)
+                else:
+                    entropy_loss = -th.mean(entropy)
+
+                entropy_losses.append(entropy_loss.item())
 
                 loss = policy_loss + self.ent_coef * entropy_loss + self.vf_coef * value_loss
+
                 # Calculate approximate form of reverse KL Divergence for early stopping
                 # see issue #417: https://github.com/DLR-RM/stable-baselines3/issues/417
+                # and discussion in PR #419: https://github.com/DLR-RM/stable-baselines3/pull/419
+                # and Schulman blog: http://joschu.net/blog/kl-approx.html
                 with th.no_grad():
                     log_ratio = log_prob - rollout_data.old_log_prob
-                    approx_kl_div = th.mean((th.exp(log_ratio) - 1) - log_ratio)
+                    approx_kl_div = th.mean((th.exp(log_ratio) - 1) - log_ratio).cpu().numpy()
                     approx_kl_divs.append(approx_kl_div)
 
-                if self.target_kl is not None and approx_kl_div.item() > 1.5 * self.target_kl:
+                if self.target_kl is not None and approx_kl_div > 1.5 * self.target_kl:
                     continue_training = False
                     if self.verbose >= 1:
-                        print(f"Early stopping at step {epoch} due to reaching max kl: {approx_kl_div.item():.2f}")
+                        print(f"Early stopping at step {epoch} due to reaching max kl: {approx_kl_div:.2f}")
                     break
 
                 # Optimization step
@@ -350,31 +332,22 @@ class MaxEntPPO(ExplainedLoad, PPO):
                 loss.backward()
                 # Clip grad norm
                 grad_norm = th.nn.utils.clip_grad_norm_(self.policy.parameters(), self.max_grad_norm)
-                # (two ops and host syncs per minibatch, where SB3's PPO has five)
-                self._check_update({"loss": loss.item(), "gradient norm": grad_norm.item()}, policy_loss, value_loss, entropy)
+                self._check_update(loss, grad_norm, policy_loss, value_loss, entropy_loss)  # sb3-maxent
                 self.policy.optimizer.step()
 
             self._n_updates += 1
             if not continue_training:
                 break
 
-        if not pg_losses:  # early stop on the very first minibatch: nothing was trained
-            pg_losses, value_losses, entropies, clip_fractions = [th.zeros(())], [th.zeros(())], [th.zeros(())], [th.zeros(())]
-        mean_entropy, mean_pg_loss, mean_value_loss, mean_clip_fraction = (
-            th.stack(stat).mean().item() for stat in (entropies, pg_losses, value_losses, clip_fractions)
-        )
         explained_var = explained_variance(self.rollout_buffer.values.flatten(), self.rollout_buffer.returns.flatten())
 
         # Logs
-        self.logger.record("train/entropy_loss", -mean_entropy)
-        self.logger.record("train/entropy", mean_entropy)
-        self.logger.record("train/maxent_coef", maxent_coef)
-        self._record_maxent_share(maxent_coef, mean_entropy)
-        self.logger.record("train/policy_gradient_loss", mean_pg_loss)
-        self.logger.record("train/value_loss", mean_value_loss)
-        if approx_kl_divs:
-            self.logger.record("train/approx_kl", th.stack(approx_kl_divs).mean().item())
-        self.logger.record("train/clip_fraction", mean_clip_fraction)
+        self.logger.record("train/entropy_loss", np.mean(entropy_losses))
+        self._record_maxent(maxent_coef, -float(np.mean(entropy_losses)))  # sb3-maxent
+        self.logger.record("train/policy_gradient_loss", np.mean(pg_losses))
+        self.logger.record("train/value_loss", np.mean(value_losses))
+        self.logger.record("train/approx_kl", np.mean(approx_kl_divs))
+        self.logger.record("train/clip_fraction", np.mean(clip_fractions))
         self.logger.record("train/loss", loss.item())
         self.logger.record("train/explained_variance", explained_var)
         if hasattr(self.policy, "log_std"):
@@ -385,21 +358,61 @@ class MaxEntPPO(ExplainedLoad, PPO):
         if self.clip_range_vf is not None:
             self.logger.record("train/clip_range_vf", clip_range_vf)
 
+    def _maxent_advantages(
+        self, rollout_data: RolloutBufferSamples, entropy: th.Tensor, maxent_coef: float
+    ) -> tuple[th.Tensor, th.Tensor]:
+        """
+        The minibatch's advantages (normalized as SB3's PPO does) and value targets, with the one-step max-ent
+        objective of the paper (Sec. 4): A_t(beta) = [r_t + beta H(pi_theta(.|s_t)) + gamma V(s_t+1) - V(s_t)]
+        + gamma lambda A_t+1(0) = A_t^GAE + beta H(pi_theta(.|s_t)), H with the current theta so that its gradient
+        flows through the clipped surrogate, and R_t(beta) = A_t(beta) + V_old(s_t) = R_t + beta H (H detached, in
+        reward units whatever ``maxent_units``).
+
+        :param rollout_data: The minibatch
+        :param entropy: H(pi_theta(.|s_t)) per sample (``-log_prob`` where the distribution has no closed form)
+        :param maxent_coef: beta
+        :return: The advantages and the value targets
+        """
+        advantages, returns = rollout_data.advantages, rollout_data.returns
+        # Normalization does not make sense if mini batchsize == 1, see GH issue #325
+        normalize = self.normalize_advantage and len(advantages) > 1
+        if self.maxent_mode != "one_step" or maxent_coef == 0.0:  # SB3's PPO (soft_returns: the bonus is in the rewards)
+            if normalize:
+                advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
+            return advantages, returns
+        if normalize and self.maxent_units == "advantage":
+            # the paper's PPO2 edit: ADV_normalized + beta H
+            advantages = th.add((advantages - advantages.mean()) / (advantages.std() + 1e-8), entropy, alpha=maxent_coef)
+        elif normalize:
+            # maxent_units="reward": the whole A_t(beta) is shifted and scaled by the statistics of the GAE part, so
+            # beta stays in reward units
+            advantages = (advantages - advantages.mean()).add_(entropy, alpha=maxent_coef) / (advantages.std() + 1e-8)
+        else:
+            advantages = advantages + maxent_coef * entropy
+        return advantages, th.add(returns, entropy.detach(), alpha=maxent_coef)
+
     def _check_update(
-        self, values: dict[str, float], policy_loss: th.Tensor, value_loss: th.Tensor, entropy: th.Tensor
+        self, loss: th.Tensor, grad_norm: th.Tensor, policy_loss: th.Tensor, value_loss: th.Tensor, entropy_loss: th.Tensor
     ) -> None:
         """Raise :class:`NonFiniteError` (before the optimizer steps) if the loss or the gradient is NaN or infinite."""
+        values = {"loss": loss.item(), "gradient norm": grad_norm.item()}  # (SB3 reads five values per minibatch)
         if all(math.isfinite(value) for value in values.values()):
             return
         check_finite(
             "MaxEntPPO",
             values,
             self.num_timesteps,
-            f"Policy loss {policy_loss.item()}, value loss {value_loss.item()}, mean entropy {entropy.mean().item()}. "
+            f"Policy loss {policy_loss.item()}, value loss {value_loss.item()}, mean entropy {-entropy_loss.item()}. "
             "A finite loss with a non-finite gradient comes from an infinite observation. "
             + NONFINITE_HINT
             + " Or lower maxent_coef.",
         )
+
+    def _record_maxent(self, maxent_coef: float, mean_entropy: float) -> None:
+        """Log the mean entropy (``train/entropy``), beta (``train/maxent_coef``) and the bonus's share of the signal."""
+        self.logger.record("train/entropy", mean_entropy)
+        self.logger.record("train/maxent_coef", maxent_coef)
+        self._record_maxent_share(maxent_coef, mean_entropy)
 
     def _record_maxent_share(self, maxent_coef: float, mean_entropy: float) -> None:
         """
