@@ -5,8 +5,7 @@ shipped against the same update with them replaced by no-ops, interleaved in one
 tensors. The before/after figures of ``throughput.py --quick`` at two commits differ by more than the checks cost on a
 shared machine; this isolates them.
 
-Replaced by no-ops: MaxEntPPO's ``_check_update`` (its two ``.item()`` reads stay: they are host reads of values SB3
-computes anyway, free on a CPU); DSPG's loss/gradient checks and the snapshot that undoes a critic step; SoftQL's
+Replaced by no-ops: MaxEntPPO's ``_check_update`` (two host reads of values SB3 computes anyway); DSPG's loss/gradient checks and the snapshot that undoes a critic step; SoftQL's
 checks. Sizes: those of ``throughput.py --quick``.
 
     python benchmarks/nonfinite_overhead.py            # -> docs/results/nonfinite-overhead.md
@@ -136,7 +135,7 @@ def check_operations(algorithm: str, model: Any) -> Callable[[], None]:
         grad_norm = th.nn.utils.clip_grad_norm_(parameters, float("inf"))  # (SB3 computes the norm anyway)
 
         def operations() -> None:
-            model._check_update({"loss": scalar.item(), "gradient norm": grad_norm.item()}, scalar, scalar, scalar)
+            model._check_update(scalar, grad_norm, scalar, scalar, scalar)
 
         return operations
     if algorithm == "DSPG":
