@@ -5,8 +5,9 @@ shipped against the same update with them replaced by no-ops, interleaved in one
 tensors. The before/after figures of ``throughput.py --quick`` at two commits differ by more than the checks cost on a
 shared machine; this isolates them.
 
-Replaced by no-ops: MaxEntPPO's ``_check_update`` (two host reads of values SB3 computes anyway); DSPG's loss/gradient checks and the snapshot that undoes a critic step; SoftQL's
-checks. Sizes: those of ``throughput.py --quick``.
+Replaced by no-ops: MaxEntPPO's ``_check_update`` (two host reads of values SB3 computes anyway); DSPG's
+loss/gradient checks and the snapshot that undoes a critic step; SoftQL's checks. Sizes: those of
+``throughput.py --quick``.
 
     python benchmarks/nonfinite_overhead.py            # -> docs/results/nonfinite-overhead.md
     python benchmarks/nonfinite_overhead.py --repeats 30
