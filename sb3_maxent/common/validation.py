@@ -94,6 +94,22 @@ def check_int(name: str, value: Any, low: int = 1) -> None:
         raise ValueError(f"`{name}` must be an integer >= {low}, got {value!r}")
 
 
+def integer_argument(name: str, value: Any, low: int = 1) -> int:
+    """
+    An integer hyperparameter >= ``low`` as an ``int``: integral floats (``1e6`` from a YAML file) are accepted,
+    anything else is refused as :func:`check_int` refuses it.
+
+    :param name: The argument's name, for the message
+    :param value: Its value
+    :param low: Smallest value allowed
+    :return: The value as an ``int``
+    """
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    check_int(name, value, low)
+    return int(value)
+
+
 def check_learning_rate(name: str, value: Any) -> None:
     """
     Refuse a learning rate that is neither a schedule (a callable of the progress remaining) nor a finite float >= 0

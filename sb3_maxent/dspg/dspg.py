@@ -22,12 +22,14 @@ from sb3_maxent.common.nonfinite import (
     host_values,
     nonfinite_gradients,
 )
+from sb3_maxent.common.temperature import learned_temperature, parse_ent_coef
 from sb3_maxent.common.validation import (
     check_float,
     check_int,
     check_learning_rate,
     check_net_arch,
     check_one_step_replay,
+    integer_argument,
 )
 from sb3_maxent.dspg.policies import CnnPolicy, DSPGActor, DSPGCritic, DSPGPolicy, MlpPolicy, MultiInputPolicy
 
@@ -149,7 +151,9 @@ class DSPG(ExplainedLoad, OffPolicyAlgorithm):
         check_one_step_replay("DSPG", n_steps, replay_buffer_class, replay_buffer_kwargs)
         check_float32_observations("DSPG", float32_observations, replay_buffer_class)
         check_net_arch("DSPG", policy_kwargs)
-        check_float("buffer_size", buffer_size, 1.0)  # (SB3 would turn 0 or less into a one-transition buffer)
+        # (SB3 would turn 0 or less into a one-transition buffer; integral floats are read as integers)
+        buffer_size = integer_argument("buffer_size", buffer_size)
+        learning_starts = integer_argument("learning_starts", learning_starts, low=0)
         _check_hyperparameters(
             learning_rate=learning_rate,
             actor_learning_rate=actor_learning_rate,
@@ -223,13 +227,12 @@ class DSPG(ExplainedLoad, OffPolicyAlgorithm):
         else:
             self.target_entropy = float(self.target_entropy)
 
-        if isinstance(self.ent_coef, str) and self.ent_coef.startswith("auto"):
+        learned, init_value = parse_ent_coef(self.ent_coef, allow_zero=True)
+        if learned:
             # Learned temperature, as in SAC (https://arxiv.org/abs/1812.05905): optimize log(alpha)
-            init_value = float(self.ent_coef.split("_")[1]) if "_" in self.ent_coef else 1.0
-            self.log_ent_coef = th.log(th.ones(1, device=self.device) * init_value).requires_grad_(True)
-            self.ent_coef_optimizer = th.optim.Adam([self.log_ent_coef], lr=self.lr_schedule(1))
+            self.log_ent_coef, self.ent_coef_optimizer = learned_temperature(init_value, self.device, self.lr_schedule(1))
         else:
-            self.ent_coef_tensor = th.tensor(float(self.ent_coef), device=self.device)
+            self.ent_coef_tensor = th.tensor(init_value, device=self.device)
 
     def _create_aliases(self) -> None:
         self.actor = self.policy.actor
@@ -433,18 +436,7 @@ def _check_hyperparameters(
             "`per_state_baseline=True` needs `n_action_samples` >= 2 (the baseline of a sample is the mean of the "
             f"other samples of the same state), got {n_action_samples}"
         )
-    if isinstance(ent_coef, str):
-        if ent_coef != "auto" and not ent_coef.startswith("auto_"):
-            raise ValueError(f"`ent_coef` must be a float >= 0, 'auto' or 'auto_<initial value>', got {ent_coef!r}")
-        if ent_coef.startswith("auto_"):
-            try:
-                init_value = float(ent_coef.split("_", 1)[1])
-            except ValueError:
-                init_value = float("nan")
-            if not init_value > 0 or not np.isfinite(init_value):
-                raise ValueError(f"The initial value in `ent_coef={ent_coef!r}` must be a positive float")
-    elif not isinstance(ent_coef, Real) or not np.isfinite(ent_coef) or ent_coef < 0:
-        raise ValueError(f"`ent_coef` (temperature alpha) must be a float >= 0 or 'auto', got {ent_coef!r}")
+    parse_ent_coef(ent_coef, allow_zero=True)
     if isinstance(target_entropy, str):
         if target_entropy != "auto":
             raise ValueError(f"`target_entropy` must be a float or 'auto', got {target_entropy!r}")

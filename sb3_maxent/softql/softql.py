@@ -15,7 +15,14 @@ from torch.nn import functional as F
 from sb3_maxent.common.buffers import check_float32_observations, replay_buffer_class_for
 from sb3_maxent.common.loading import ExplainedLoad
 from sb3_maxent.common.nonfinite import NONFINITE_HINT, check_finite, host_values, nonfinite_gradients
-from sb3_maxent.common.validation import check_float, check_learning_rate, check_net_arch, check_one_step_replay
+from sb3_maxent.common.temperature import learned_temperature, parse_ent_coef
+from sb3_maxent.common.validation import (
+    check_float,
+    check_learning_rate,
+    check_net_arch,
+    check_one_step_replay,
+    integer_argument,
+)
 from sb3_maxent.softql.policies import (
     ContinuousCnnPolicy,
     ContinuousImpalaCnnPolicy,
@@ -181,6 +188,17 @@ class SoftQL(ExplainedLoad, OffPolicyAlgorithm):
         check_one_step_replay("SoftQL", n_steps, replay_buffer_class, replay_buffer_kwargs)
         check_float32_observations("SoftQL", float32_observations, replay_buffer_class)
         check_net_arch("SoftQL", policy_kwargs)
+        buffer_size, batch_size, target_update_interval, n_value_particles, n_kernel_particles = (
+            integer_argument(name, value)
+            for name, value in (
+                ("buffer_size", buffer_size),
+                ("batch_size", batch_size),
+                ("target_update_interval", target_update_interval),
+                ("n_value_particles", n_value_particles),
+                ("n_kernel_particles", n_kernel_particles),
+            )
+        )
+        learning_starts = integer_argument("learning_starts", learning_starts, low=0)
         self._policy_alias = policy if isinstance(policy, str) else None
         super().__init__(
             policy,
@@ -237,9 +255,8 @@ class SoftQL(ExplainedLoad, OffPolicyAlgorithm):
         """Number of kernel particles held fixed (the empirical distribution of the Stein direction)."""
         return self.n_kernel_particles - self.n_updated_particles
 
-    def _check_arguments(self) -> None:
-        """Check the spaces and hyperparameters, with errors that name the problem."""
-        # Spaces: AssertionError, as SB3's algorithms raise for an unsupported action space (supported_action_spaces)
+    def _check_action_space(self) -> None:
+        """AssertionError for an unsupported action space, as SB3's algorithms raise (``supported_action_spaces``)."""
         if not isinstance(self.action_space, (spaces.Discrete, spaces.Box)):
             raise AssertionError(
                 f"SoftQL supports Discrete and Box action spaces, got {self.action_space}. "
@@ -250,49 +267,41 @@ class SoftQL(ExplainedLoad, OffPolicyAlgorithm):
                 raise AssertionError(f"SoftQL needs a flat (1-D) Box action space, got shape {self.action_space.shape}")
             if not (np.all(np.isfinite(self.action_space.low)) and np.all(np.isfinite(self.action_space.high))):
                 raise AssertionError(f"SoftQL needs finite bounds on the Box action space, got {self.action_space}")
-        # Pick the policy of the action space (the string aliases are shared by both)
+
+    def _policy_class_for_action_space(self) -> type[BasePolicy]:
+        """The policy class: a string alias resolved for the action space (the aliases are shared by both)."""
         aliases = self.policy_aliases if self.is_discrete else self.continuous_policy_aliases
-        if self._policy_alias is not None:
-            self.policy_class = aliases[self._policy_alias]
+        policy_class = aliases[self._policy_alias] if self._policy_alias is not None else self.policy_class
         expected = DiscreteSoftQLPolicy if self.is_discrete else ContinuousSoftQLPolicy
-        if not (isinstance(self.policy_class, type) and issubclass(self.policy_class, expected)):
+        if not (isinstance(policy_class, type) and issubclass(policy_class, expected)):
             raise ValueError(
-                f"The policy {self.policy_class} does not fit the {type(self.action_space).__name__} action space: "
+                f"The policy {policy_class} does not fit the {type(self.action_space).__name__} action space: "
                 f"SoftQL needs a subclass of {expected.__name__} (or a string alias such as 'MlpPolicy')"
             )
+        return policy_class
 
-        def is_int(value: Any) -> bool:
-            return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-
+    def _check_arguments(self) -> None:
+        """Check the hyperparameters, with errors that name the problem."""
         check_float("gamma", self.gamma, 0.0, 1.0)
         check_float("tau", self.tau, 0.0, 1.0, low_open=True)  # 1: a hard copy of the target network
-        for name in ("batch_size", "buffer_size", "target_update_interval", "n_value_particles", "n_kernel_particles"):
-            value = getattr(self, name)
-            if isinstance(value, float) and value.is_integer():  # e.g. buffer_size=1e6
-                value = int(value)
-                setattr(self, name, value)
-            if not is_int(value) or value < 1:
-                raise ValueError(f"`{name}` must be an integer >= 1, got {value!r}")
-        if isinstance(self.learning_starts, float) and self.learning_starts.is_integer():
-            self.learning_starts = int(self.learning_starts)
-        if not is_int(self.learning_starts) or self.learning_starts < 0:
-            raise ValueError(f"`learning_starts` must be an integer >= 0, got {self.learning_starts!r}")
         check_learning_rate("learning_rate", self.learning_rate)
         if self.max_grad_norm is not None:
             check_float("max_grad_norm", self.max_grad_norm, 0.0, low_open=True, allow_inf=True)
-        if not self.is_discrete:
-            if not 0.0 < self.kernel_update_ratio < 1.0:
-                raise ValueError(f"`kernel_update_ratio` must be in (0, 1), got {self.kernel_update_ratio}")
-            if self.n_updated_particles < 1 or self.n_fixed_particles < 2:
-                raise ValueError(
-                    f"`n_kernel_particles={self.n_kernel_particles}` with `kernel_update_ratio={self.kernel_update_ratio}` "
-                    f"gives {self.n_fixed_particles} fixed and {self.n_updated_particles} updated particles; SVGD needs "
-                    "at least 2 fixed (the kernel bandwidth divides by log(n_fixed)) and 1 updated particle"
-                )
+        if self.is_discrete:
+            return
+        if not 0.0 < self.kernel_update_ratio < 1.0:
+            raise ValueError(f"`kernel_update_ratio` must be in (0, 1), got {self.kernel_update_ratio}")
+        if self.n_updated_particles < 1 or self.n_fixed_particles < 2:
+            raise ValueError(
+                f"`n_kernel_particles={self.n_kernel_particles}` with `kernel_update_ratio={self.kernel_update_ratio}` "
+                f"gives {self.n_fixed_particles} fixed and {self.n_updated_particles} updated particles; SVGD needs "
+                "at least 2 fixed (the kernel bandwidth divides by log(n_fixed)) and 1 updated particle"
+            )
 
     def _setup_ent_coef(self) -> None:
         """Create the temperature: fixed, or learned (``"auto"``, discrete actions only)."""
-        if isinstance(self.ent_coef, str) and self.ent_coef.startswith("auto"):
+        learned, init_value = parse_ent_coef(self.ent_coef, allow_zero=False)
+        if learned:
             if not self.is_discrete:
                 raise ValueError(
                     "ent_coef='auto' is not available for Box action spaces: learning the temperature needs the "
@@ -300,14 +309,6 @@ class SoftQL(ExplainedLoad, OffPolicyAlgorithm):
                     "tractable density. Pass a float instead (the reference code's reward scale r is ent_coef = 1 / r, "
                     "e.g. 1/30 for Hopper and HalfCheetah, 1/10 for Walker2d, 1/300 for Ant)."
                 )
-            init_value = 1.0
-            if "_" in self.ent_coef:
-                try:
-                    init_value = float(self.ent_coef.split("_")[1])
-                except ValueError as error:
-                    raise ValueError(f"Cannot read the initial value of `ent_coef={self.ent_coef!r}`") from error
-            if not (np.isfinite(init_value) and init_value > 0):
-                raise ValueError(f"The initial value of `ent_coef` must be > 0, got {init_value}")
             n_actions = int(self.action_space.n)  # type: ignore[attr-defined]
             if self.target_entropy == "auto":
                 self.target_entropy = 0.5 * math.log(n_actions)
@@ -321,20 +322,7 @@ class SoftQL(ExplainedLoad, OffPolicyAlgorithm):
                     f"got {self.target_entropy}"
                 )
             # As SAC, optimize log(alpha)
-            self.log_ent_coef = th.log(th.ones(1, device=self.device) * init_value).requires_grad_(True)
-            self.ent_coef_optimizer = th.optim.Adam([self.log_ent_coef], lr=self.lr_schedule(1))
-        else:
-            try:
-                value = float(self.ent_coef)
-            except (TypeError, ValueError) as error:
-                raise ValueError(
-                    f"`ent_coef` must be a float > 0 or 'auto' / 'auto_<initial value>', got {self.ent_coef!r}"
-                ) from error
-            if not (np.isfinite(value) and value > 0):
-                raise ValueError(
-                    f"`ent_coef` must be a finite float > 0 (the temperature of the Boltzmann policy), got {self.ent_coef}"
-                )
-            init_value = value
+            self.log_ent_coef, self.ent_coef_optimizer = learned_temperature(init_value, self.device, self.lr_schedule(1))
         with th.no_grad():
             if self.is_discrete:
                 self.policy.log_ent_coef.fill_(math.log(init_value))
@@ -342,7 +330,9 @@ class SoftQL(ExplainedLoad, OffPolicyAlgorithm):
         self.ent_coef_tensor = th.tensor(init_value, device=self.device)
 
     def _setup_model(self) -> None:
+        self._check_action_space()
         self._check_arguments()
+        self.policy_class = self._policy_class_for_action_space()
         self.replay_buffer_class = replay_buffer_class_for(
             self.observation_space, self.float32_observations, self.replay_buffer_class
         )
