@@ -61,6 +61,7 @@ Examples::
     python benchmarks/learning.py mujoco --tasks hopper halfcheetah walker2d ant --agents DSPG SAC --seeds 0 1 2 --jobs 2
     python benchmarks/learning.py mujoco --budget full --device cuda                   # 3M steps, 4 tasks
     python benchmarks/learning.py classic --plot-only                                 # redo tables and figures
+    python benchmarks/learning.py mujoco --seeds 0 1 2 --print-commands | parallel -j 8   # one command per run
     python benchmarks/learning.py --list                                              # suites, tasks, agents, settings
 """
 
@@ -84,6 +85,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
+from stable_baselines3.common.callbacks import BaseCallback
 
 from sb3_maxent.zoo import algorithm_kwargs, normalize_kwargs
 
@@ -603,101 +606,99 @@ def peak_memory_mb() -> float:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux units (KiB); macOS reports bytes
 
 
-def make_curve_callback(
-    evaluate: Callable[[Any], dict[str, float]],
-    eval_freq: int,
-    partial_path: Path,
-    want_entropy: bool,
-    checkpoint: Callable[[Any], None] | None = None,
-    checkpoint_freq: int = 0,
-) -> Any:
+class LearningCurve(BaseCallback):
     """
-    An SB3 callback that evaluates at 0, eval_freq, 2 eval_freq, ... steps and writes each row as it comes, and calls
+    Evaluates at 0, eval_freq, 2 eval_freq, ... steps and writes each row as it comes, and calls
     ``checkpoint(callback)`` between two rollouts once every ``checkpoint_freq`` steps (0: never).
     """
-    import pandas as pd
-    from stable_baselines3.common.callbacks import BaseCallback
 
-    class LearningCurve(BaseCallback):
-        def __init__(self) -> None:
-            super().__init__()
-            self.rows: list[dict[str, Any]] = []
-            self.next_eval = 0
-            self.next_checkpoint = checkpoint_freq
-            self.n_checkpoints = 0
-            self.overhead_seconds = 0.0  # evaluations and checkpoints, left out of train_seconds
-            self.start = 0.0
-            self.entropy = float("nan")
+    def __init__(
+        self,
+        evaluate: Callable[[Any], dict[str, float]],
+        eval_freq: int,
+        partial_path: Path,
+        want_entropy: bool,
+        checkpoint: Callable[[Any], None] | None = None,
+        checkpoint_freq: int = 0,
+    ) -> None:
+        super().__init__()
+        self.evaluate, self.eval_freq, self.partial_path = evaluate, eval_freq, partial_path
+        self.want_entropy, self.checkpoint, self.checkpoint_freq = want_entropy, checkpoint, checkpoint_freq
+        self.rows: list[dict[str, Any]] = []
+        self.next_eval = 0
+        self.next_checkpoint = checkpoint_freq
+        self.n_checkpoints = 0
+        self.overhead_seconds = 0.0  # evaluations and checkpoints, left out of train_seconds
+        self.start = 0.0
+        self.entropy = float("nan")
 
-        def progress(self) -> dict[str, Any]:
-            """What a checkpoint keeps of the curve; ``restore(progress)`` continues it."""
-            return {
-                "rows": self.rows,
-                "next_eval": self.next_eval,
-                "next_checkpoint": self.next_checkpoint,
-                "n_checkpoints": self.n_checkpoints,
-                "entropy": self.entropy,
-                "train_seconds": time.perf_counter() - self.start - self.overhead_seconds,
-            }
+    def progress(self) -> dict[str, Any]:
+        """What a checkpoint keeps of the curve; ``restore(progress)`` continues it."""
+        return {
+            "rows": self.rows,
+            "next_eval": self.next_eval,
+            "next_checkpoint": self.next_checkpoint,
+            "n_checkpoints": self.n_checkpoints,
+            "entropy": self.entropy,
+            "train_seconds": time.perf_counter() - self.start - self.overhead_seconds,
+        }
 
-        def restore(self, progress: dict[str, Any]) -> None:
-            for key in ("rows", "next_eval", "next_checkpoint", "n_checkpoints", "entropy"):
-                setattr(self, key, progress[key])
-            self.start = time.perf_counter() - progress["train_seconds"]
-            self.overhead_seconds = 0.0
+    def restore(self, progress: dict[str, Any]) -> None:
+        for key in ("rows", "next_eval", "next_checkpoint", "n_checkpoints", "entropy"):
+            setattr(self, key, progress[key])
+        self.start = time.perf_counter() - progress["train_seconds"]
+        self.overhead_seconds = 0.0
 
-        def record(self, timesteps: int) -> None:
-            eval_start = time.perf_counter()
-            ep_info_buffer = self.model.ep_info_buffer
-            row = {
-                "timesteps": timesteps,
-                "num_timesteps": self.model.num_timesteps,
-                "train_seconds": eval_start - self.start - self.overhead_seconds,
-                "train_return": float(np.mean([info["r"] for info in ep_info_buffer])) if ep_info_buffer else float("nan"),
-            }
-            if want_entropy:
-                row["entropy"] = self.entropy
-            row |= evaluate(self.model)
-            # the run's peak resident memory so far (resumed runs: the largest of their processes')
-            peak = max([peak_memory_mb()] + [previous.get("peak_rss_mb", 0.0) for previous in self.rows])
-            row["peak_rss_mb"] = round(peak, 1)
-            self.rows.append(row)
-            pd.DataFrame(self.rows).to_csv(partial_path, index=False)
-            self.overhead_seconds += time.perf_counter() - eval_start
+    def record(self, timesteps: int) -> None:
+        eval_start = time.perf_counter()
+        ep_info_buffer = self.model.ep_info_buffer
+        row = {
+            "timesteps": timesteps,
+            "num_timesteps": self.model.num_timesteps,
+            "train_seconds": eval_start - self.start - self.overhead_seconds,
+            "train_return": float(np.mean([info["r"] for info in ep_info_buffer])) if ep_info_buffer else float("nan"),
+        }
+        if self.want_entropy:
+            row["entropy"] = self.entropy
+        row |= self.evaluate(self.model)
+        # the run's peak resident memory so far (resumed runs: the largest of their processes')
+        peak = max([peak_memory_mb()] + [previous.get("peak_rss_mb", 0.0) for previous in self.rows])
+        row["peak_rss_mb"] = round(peak, 1)
+        self.rows.append(row)
+        pd.DataFrame(self.rows).to_csv(self.partial_path, index=False)
+        self.overhead_seconds += time.perf_counter() - eval_start
 
-        def _on_training_start(self) -> None:
-            if not self.rows:  # (a resumed run keeps the clock of its checkpoint)
-                self.start = time.perf_counter()
+    def _on_training_start(self) -> None:
+        if not self.rows:  # (a resumed run keeps the clock of its checkpoint)
+            self.start = time.perf_counter()
 
-        def _on_step(self) -> bool:
-            while self.num_timesteps >= self.next_eval:
-                self.record(self.next_eval)
-                self.next_eval += eval_freq
-            return True
+    def _on_step(self) -> bool:
+        while self.num_timesteps >= self.next_eval:
+            self.record(self.next_eval)
+            self.next_eval += self.eval_freq
+        return True
 
-        def _on_rollout_start(self) -> None:
-            # between two rollouts: the last update is done, the next rollout has not started
-            if checkpoint is None or checkpoint_freq <= 0 or self.num_timesteps < self.next_checkpoint:
-                return
-            while self.next_checkpoint <= self.num_timesteps:
-                self.next_checkpoint += checkpoint_freq
-            self.n_checkpoints += 1
-            checkpoint_start = time.perf_counter()
-            checkpoint(self)
-            self.overhead_seconds += time.perf_counter() - checkpoint_start
+    def _on_rollout_start(self) -> None:
+        # between two rollouts: the last update is done, the next rollout has not started
+        if self.checkpoint is None or self.checkpoint_freq <= 0 or self.num_timesteps < self.next_checkpoint:
+            return
+        while self.next_checkpoint <= self.num_timesteps:
+            self.next_checkpoint += self.checkpoint_freq
+        self.n_checkpoints += 1
+        checkpoint_start = time.perf_counter()
+        self.checkpoint(self)
+        self.overhead_seconds += time.perf_counter() - checkpoint_start
 
-        def _on_rollout_end(self) -> None:
-            buffer = getattr(self.model, "rollout_buffer", None)
-            if not want_entropy or buffer is None:
-                return
-            # only for the rollouts whose entropy an evaluation will record: one is due before the next rollout
-            # ends, or training is over (the last row is recorded after it)
-            next_rollout_end = self.num_timesteps + buffer.buffer_size * buffer.n_envs
-            if next_rollout_end >= self.next_eval or self.num_timesteps >= self.model._total_timesteps:
-                observations = buffer.observations.reshape(-1, *buffer.obs_shape)
-                self.entropy = policy_entropy(self.model, observations)
-
-    return LearningCurve()
+    def _on_rollout_end(self) -> None:
+        buffer = getattr(self.model, "rollout_buffer", None)
+        if not self.want_entropy or buffer is None:
+            return
+        # only for the rollouts whose entropy an evaluation will record: one is due before the next rollout
+        # ends, or training is over (the last row is recorded after it)
+        next_rollout_end = self.num_timesteps + buffer.buffer_size * buffer.n_envs
+        if next_rollout_end >= self.next_eval or self.num_timesteps >= self.model._total_timesteps:
+            observations = buffer.observations.reshape(-1, *buffer.obs_shape)
+            self.entropy = policy_entropy(self.model, observations)
 
 
 def run_spec(job: dict[str, Any], comparison: Comparison, agent: Agent) -> dict[str, Any]:
@@ -722,7 +723,6 @@ def run_one(job: dict[str, Any]) -> tuple[str, str]:
     output = Path(job["output"])
     partial = output.with_suffix(".partial.csv")
     try:
-        import pandas as pd
         import resume
 
         comparison = next(c for c in SUITES[job["suite"]](job["budget"]) if c.task == job["task"])
@@ -738,7 +738,7 @@ def run_one(job: dict[str, Any]) -> tuple[str, str]:
             resume.save_checkpoint(checkpoint_dir, curve.model, env, eval_env, curve.progress(), spec)
             resume.kill_after_checkpoint(curve.n_checkpoints)
 
-        callback = make_curve_callback(
+        callback = LearningCurve(
             evaluate,
             eval_freq,
             partial,
@@ -852,6 +852,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--no-checkpoints", action="store_true", help="neither write nor resume from checkpoints")
     parser.add_argument("--plot-only", action="store_true", help="only rebuild curves.csv, the tables and the figures")
+    parser.add_argument(
+        "--print-commands",
+        action="store_true",
+        help="print one independent command per unfinished run (for GNU parallel, a Slurm array, Ray...) and exit; "
+        "gather the results with --plot-only",
+    )
     parser.add_argument("--list", action="store_true", help="print the suites, tasks, agents and settings, and exit")
     args = parser.parse_args(argv)
     if args.suite is None and not args.list:
@@ -863,36 +869,27 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    sys.path.insert(0, str(BENCHMARKS_DIR))
-    warnings.filterwarnings("ignore", message=".*Gym has been unmaintained.*")
-    if args.list:
-        for suite in [args.suite] if args.suite else sorted(SUITES):
-            print(json.dumps({suite: describe(SUITES[suite](args.budget))}, indent=1))
-        return 0
-
-    import plotting
-
+def select_comparisons(args: argparse.Namespace) -> list[Comparison]:
+    """The suite's comparisons that ``--tasks`` selects; unknown tasks or agents stop with the known ones."""
     comparisons = SUITES[args.suite](args.budget)
-    tasks = args.tasks
-    if tasks:
+    if args.tasks:
         known = {c.task: c for c in comparisons} | {c.env_id: c for c in comparisons}
-        unknown = [task for task in tasks if task not in known]
+        unknown = [task for task in args.tasks if task not in known]
         if unknown:
             raise SystemExit(f"unknown task(s) {unknown} for {args.suite}: {sorted(c.task for c in comparisons)}")
-        comparisons = [c for c in comparisons if c.task in tasks or c.env_id in tasks]
+        comparisons = [c for c in comparisons if c.task in args.tasks or c.env_id in args.tasks]
     if args.agents:
         all_agents = {name for c in comparisons for name in c.agents}
         unknown = sorted(set(args.agents) - all_agents)
         if unknown:
             raise SystemExit(f"unknown agent(s) {unknown}: {sorted(all_agents)}")
+    return comparisons
 
-    out_dir = args.output_dir / f"{args.suite}-{args.budget}"
-    per_seed = out_dir / "per_seed"
-    per_seed.mkdir(parents=True, exist_ok=True)
 
-    checkpoint_dir = None if args.no_checkpoints else args.checkpoint_dir / f"{args.suite}-{args.budget}"
+def build_jobs(
+    args: argparse.Namespace, comparisons: list[Comparison], per_seed: Path, checkpoint_dir: Path | None
+) -> list[dict[str, Any]]:
+    """One job per (task, agent, seed) whose curve is not written yet (all of them with ``--overwrite``)."""
     jobs = []
     for comparison in comparisons:
         for name in comparison.agents:
@@ -918,53 +915,97 @@ def main(argv: list[str] | None = None) -> int:
                         checkpoint_freq=args.checkpoint_every,
                     )
                 )
+    return jobs
+
+
+def job_command(args: argparse.Namespace, job: dict[str, Any]) -> str:
+    """The command that runs one job alone (for GNU parallel, a Slurm array, Ray: ``--print-commands``)."""
+    command = f"python benchmarks/learning.py {job['suite']} --budget {job['budget']} --tasks {job['task']}"
+    command += f" --agents {job['agent']} --seeds {job['seed']} --device {job['device']} --threads {job['threads']}"
+    command += f" --output-dir {args.output_dir}"
+    if job["checkpoint_dir"] is None:
+        return command + " --no-checkpoints"
+    return command + f" --checkpoint-dir {args.checkpoint_dir} --checkpoint-every {args.checkpoint_every}"
+
+
+def write_config(args: argparse.Namespace, argv: list[str] | None, out_dir: Path) -> None:
+    """``config.json``: every command that wrote into the directory, the versions, every agent's settings."""
+    import stable_baselines3
+    import torch as th
+
+    import sb3_maxent
+
+    config_path = out_dir / "config.json"
+    config = json.loads(config_path.read_text()) if config_path.exists() else {}
+    command = "python benchmarks/learning.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    # a suite can be run in parts: keep every command that wrote into this directory
+    commands = config.pop("commands", [config.pop("command")] if "command" in config else [])
+    config |= {
+        "commands": [*commands, command],
+        "versions": {
+            "python": platform.python_version(),
+            "torch": th.__version__,
+            "stable_baselines3": stable_baselines3.__version__,
+            "sb3_maxent": sb3_maxent.__version__,
+        },
+        "comparisons": describe(SUITES[args.suite](args.budget)),
+    }
+    config_path.write_text(json.dumps(config, indent=1) + "\n")
+
+
+def run_jobs(args: argparse.Namespace, jobs: list[dict[str, Any]]) -> list[tuple[dict[str, Any], str]]:
+    """Run the jobs, ``--jobs`` at a time (one process each beyond 1); return the failed ones with their errors."""
+    failures = []
+    start = time.perf_counter()
+
+    def report(job: dict[str, Any], error: str) -> None:
+        status = "FAILED" if error else "done"
+        elapsed = time.perf_counter() - start
+        print(f"[{elapsed:7.0f} s] {status}: {job['task']} {job['agent']} seed {job['seed']}", flush=True)
+        if error:
+            print(error, file=sys.stderr, flush=True)
+            failures.append((job, error))
+
+    if args.jobs == 1:
+        for job in jobs:
+            report(job, run_one(job)[1])
+        return failures
+    os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
+    with ProcessPoolExecutor(max_workers=args.jobs, mp_context=get_context("spawn")) as pool:
+        futures = {pool.submit(run_one, job): job for job in jobs}
+        for future in as_completed(futures):
+            report(futures[future], future.result()[1])
+    return failures
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    sys.path.insert(0, str(BENCHMARKS_DIR))
+    warnings.filterwarnings("ignore", message=".*Gym has been unmaintained.*")
+    if args.list:
+        for suite in [args.suite] if args.suite else sorted(SUITES):
+            print(json.dumps({suite: describe(SUITES[suite](args.budget))}, indent=1))
+        return 0
+
+    import plotting
+
+    out_dir = args.output_dir / f"{args.suite}-{args.budget}"
+    per_seed = out_dir / "per_seed"
+    per_seed.mkdir(parents=True, exist_ok=True)
+    checkpoint_dir = None if args.no_checkpoints else args.checkpoint_dir / f"{args.suite}-{args.budget}"
+    jobs = build_jobs(args, select_comparisons(args), per_seed, checkpoint_dir)
+    if args.print_commands:
+        for job in jobs:
+            print(job_command(args, job))
+        return 0
 
     failures = []
     if not args.plot_only and jobs:
-        config_path = out_dir / "config.json"
-        config = json.loads(config_path.read_text()) if config_path.exists() else {}
-        import stable_baselines3
-        import torch as th
-
-        import sb3_maxent
-
-        command = "python benchmarks/learning.py " + " ".join(argv if argv is not None else sys.argv[1:])
-        # a suite can be run in parts: keep every command that wrote into this directory
-        commands = config.pop("commands", [config.pop("command")] if "command" in config else [])
-        config |= {
-            "commands": [*commands, command],
-            "versions": {
-                "python": platform.python_version(),
-                "torch": th.__version__,
-                "stable_baselines3": stable_baselines3.__version__,
-                "sb3_maxent": sb3_maxent.__version__,
-            },
-            "comparisons": describe(SUITES[args.suite](args.budget)),
-        }
-        config_path.write_text(json.dumps(config, indent=1) + "\n")
+        write_config(args, argv, out_dir)
         print(f"{len(jobs)} run(s), {args.jobs} at a time -> {out_dir}", flush=True)
-        start = time.perf_counter()
+        failures = run_jobs(args, jobs)
 
-        def report(job: dict[str, Any], error: str) -> None:
-            status = "FAILED" if error else "done"
-            elapsed = time.perf_counter() - start
-            print(f"[{elapsed:7.0f} s] {status}: {job['task']} {job['agent']} seed {job['seed']}", flush=True)
-            if error:
-                print(error, file=sys.stderr, flush=True)
-                failures.append((job, error))
-
-        if args.jobs == 1:
-            for job in jobs:
-                report(job, run_one(job)[1])
-        else:
-            os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
-            with ProcessPoolExecutor(max_workers=args.jobs, mp_context=get_context("spawn")) as pool:
-                futures = {pool.submit(run_one, job): job for job in jobs}
-                for future in as_completed(futures):
-                    report(futures[future], future.result()[1])
-
-    all_comparisons = SUITES[args.suite](args.budget)
-    written = plotting.write_suite_outputs(out_dir, all_comparisons, band=args.band)
+    written = plotting.write_suite_outputs(out_dir, SUITES[args.suite](args.budget), band=args.band)
     for path in written:
         print(f"wrote {path}")
     return 1 if failures else 0
