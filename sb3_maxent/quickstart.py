@@ -103,6 +103,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         make_procgen_vec_env(n_envs=args.n_envs, split="train", seed=args.seed, **split_kwargs),
         **(normalize_kwargs(entry) or {}),
     )
+    model: PPO
     if args.algo == "maxent_ppo":
         hyperparams["maxent_mode"] = args.maxent_mode
         if args.maxent_coef is not None:

@@ -28,10 +28,9 @@ class ImpalaCnnPolicy(ActorCriticCnnPolicy):
         observation_space: spaces.Space,
         action_space: spaces.Space,
         lr_schedule: Schedule,
-        *args: Any,
         features_extractor_class: type[BaseFeaturesExtractor] = ImpalaCNN,
         **kwargs: Any,
     ) -> None:
         super().__init__(
-            observation_space, action_space, lr_schedule, *args, features_extractor_class=features_extractor_class, **kwargs
+            observation_space, action_space, lr_schedule, features_extractor_class=features_extractor_class, **kwargs
         )

@@ -1,3 +1,4 @@
+import math
 from numbers import Real
 from typing import Any, ClassVar, TypeVar
 
@@ -323,7 +324,7 @@ class DSPG(ExplainedLoad, OffPolicyAlgorithm):
 
             # --- Temperature (as in SAC), from the same samples ---
             if self.ent_coef_optimizer is not None and self.log_ent_coef is not None:
-                ent_coef_loss = -(self.log_ent_coef * (log_prob.detach() + self.target_entropy)).mean()
+                ent_coef_loss = -(self.log_ent_coef * (log_prob.detach() + float(self.target_entropy))).mean()
                 self.ent_coef_optimizer.zero_grad()
                 ent_coef_loss.backward()
             else:
@@ -440,6 +441,6 @@ def _check_hyperparameters(
     if isinstance(target_entropy, str):
         if target_entropy != "auto":
             raise ValueError(f"`target_entropy` must be a float or 'auto', got {target_entropy!r}")
-    elif not isinstance(target_entropy, Real) or not np.isfinite(target_entropy):
+    elif not isinstance(target_entropy, Real) or not math.isfinite(float(target_entropy)):
         raise ValueError(f"`target_entropy` must be a float or 'auto', got {target_entropy!r}")
     check_float("max_grad_norm", max_grad_norm, 0.0, low_open=True, allow_inf=True)  # eq. 18; inf: no clipping

@@ -1,7 +1,7 @@
 """Policies for DSPG: a Gaussian actor (paper: linear mean, sigmoid standard deviation) and one soft Q critic."""
 
 import math
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch as th
@@ -241,7 +241,7 @@ class DSPGCritic(ContinuousCritic):
         """
         features = self.extract_features(obs, self.features_extractor)
         n_states, n_samples, action_dim = actions.shape
-        q_net = self.q_networks[0]
+        q_net = cast(nn.Sequential, self.q_networks[0])
         first_layer = q_net[0]
         if isinstance(first_layer, nn.Linear):
             features_dim = features.shape[1]

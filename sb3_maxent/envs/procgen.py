@@ -11,7 +11,7 @@ itself when its episode ends, and ``observe()`` flags the first frame of the new
 
 import operator
 import warnings
-from typing import Any, ClassVar, NamedTuple
+from typing import Any, NamedTuple
 
 import gymnasium as gym
 import numpy as np
@@ -329,7 +329,7 @@ class ProcgenEnv(gym.Env[np.ndarray, np.int64]):
         Procgen then draws that frame on every step, which is about 40 times slower: use it for videos only.
     """
 
-    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["rgb_array"], "render_fps": 15}
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 15}
 
     def __init__(
         self,

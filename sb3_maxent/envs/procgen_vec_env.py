@@ -25,7 +25,7 @@ def _checked_seed(seed: Any) -> int | None:
     """A seed for numpy's generator, or a ValueError that names it (numpy's says "expected non-negative integer")."""
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
         raise ValueError(f"seed must be None or an integer >= 0, got {seed!r}")
-    return seed
+    return None if seed is None else int(seed)
 
 
 class ProcgenVecEnv(VecEnv):
@@ -284,7 +284,7 @@ class ProcgenVecEnv(VecEnv):
             images = self.get_images()
             return [images[env_idx] for env_idx in indices]
         if method_name == "get_wrapper_attr":
-            return self.get_attr(*method_args, indices=indices, **method_kwargs)
+            return self.get_attr(method_args[0], indices=indices)  # get_wrapper_attr(name)
         raise AttributeError(
             f"ProcgenVecEnv has no per-env method {method_name!r}: its games run inside one gym3 env "
             "(supported: 'render', 'get_wrapper_attr')"

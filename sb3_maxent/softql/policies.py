@@ -135,12 +135,11 @@ class DiscreteCnnPolicy(DiscreteSoftQLPolicy):
         observation_space: spaces.Space,
         action_space: spaces.Discrete,
         lr_schedule: Schedule,
-        *args: Any,
         features_extractor_class: type[BaseFeaturesExtractor] = NatureCNN,
         **kwargs: Any,
     ) -> None:
         super().__init__(
-            observation_space, action_space, lr_schedule, *args, features_extractor_class=features_extractor_class, **kwargs
+            observation_space, action_space, lr_schedule, features_extractor_class=features_extractor_class, **kwargs
         )
 
 
@@ -155,12 +154,11 @@ class DiscreteImpalaCnnPolicy(DiscreteSoftQLPolicy):
         observation_space: spaces.Space,
         action_space: spaces.Discrete,
         lr_schedule: Schedule,
-        *args: Any,
         features_extractor_class: type[BaseFeaturesExtractor] = ImpalaCNN,
         **kwargs: Any,
     ) -> None:
         super().__init__(
-            observation_space, action_space, lr_schedule, *args, features_extractor_class=features_extractor_class, **kwargs
+            observation_space, action_space, lr_schedule, features_extractor_class=features_extractor_class, **kwargs
         )
 
 
@@ -175,12 +173,11 @@ class DiscreteMultiInputPolicy(DiscreteSoftQLPolicy):
         observation_space: spaces.Dict,
         action_space: spaces.Discrete,
         lr_schedule: Schedule,
-        *args: Any,
         features_extractor_class: type[BaseFeaturesExtractor] = CombinedExtractor,
         **kwargs: Any,
     ) -> None:
         super().__init__(
-            observation_space, action_space, lr_schedule, *args, features_extractor_class=features_extractor_class, **kwargs
+            observation_space, action_space, lr_schedule, features_extractor_class=features_extractor_class, **kwargs
         )
 
 
@@ -197,6 +194,8 @@ class ContinuousSoftQNetwork(BaseModel):
     :param activation_fn: Activation function
     :param normalize_images: Whether to normalize images or not, dividing by 255.0 (True by default)
     """
+
+    features_extractor: BaseFeaturesExtractor
 
     def __init__(
         self,
@@ -495,12 +494,11 @@ class ContinuousCnnPolicy(ContinuousSoftQLPolicy):
         observation_space: spaces.Space,
         action_space: spaces.Box,
         lr_schedule: Schedule,
-        *args: Any,
         features_extractor_class: type[BaseFeaturesExtractor] = NatureCNN,
         **kwargs: Any,
     ) -> None:
         super().__init__(
-            observation_space, action_space, lr_schedule, *args, features_extractor_class=features_extractor_class, **kwargs
+            observation_space, action_space, lr_schedule, features_extractor_class=features_extractor_class, **kwargs
         )
 
 
@@ -514,12 +512,11 @@ class ContinuousImpalaCnnPolicy(ContinuousSoftQLPolicy):
         observation_space: spaces.Space,
         action_space: spaces.Box,
         lr_schedule: Schedule,
-        *args: Any,
         features_extractor_class: type[BaseFeaturesExtractor] = ImpalaCNN,
         **kwargs: Any,
     ) -> None:
         super().__init__(
-            observation_space, action_space, lr_schedule, *args, features_extractor_class=features_extractor_class, **kwargs
+            observation_space, action_space, lr_schedule, features_extractor_class=features_extractor_class, **kwargs
         )
 
 
@@ -534,10 +531,9 @@ class ContinuousMultiInputPolicy(ContinuousSoftQLPolicy):
         observation_space: spaces.Dict,
         action_space: spaces.Box,
         lr_schedule: Schedule,
-        *args: Any,
         features_extractor_class: type[BaseFeaturesExtractor] = CombinedExtractor,
         **kwargs: Any,
     ) -> None:
         super().__init__(
-            observation_space, action_space, lr_schedule, *args, features_extractor_class=features_extractor_class, **kwargs
+            observation_space, action_space, lr_schedule, features_extractor_class=features_extractor_class, **kwargs
         )

@@ -1,5 +1,5 @@
 import math
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar, cast
 
 import numpy as np
 import torch as th
@@ -325,7 +325,7 @@ class SoftQL(ExplainedLoad, OffPolicyAlgorithm):
             self.log_ent_coef, self.ent_coef_optimizer = learned_temperature(init_value, self.device, self.lr_schedule(1))
         with th.no_grad():
             if self.is_discrete:
-                self.policy.log_ent_coef.fill_(math.log(init_value))
+                cast(DiscreteSoftQLPolicy, self.policy).log_ent_coef.fill_(math.log(init_value))
         # The temperature used in the losses when it is fixed
         self.ent_coef_tensor = th.tensor(init_value, device=self.device)
 
@@ -346,7 +346,7 @@ class SoftQL(ExplainedLoad, OffPolicyAlgorithm):
     def _create_aliases(self) -> None:
         self.q_net = self.policy.q_net
         self.q_net_target = self.policy.q_net_target
-        self.sampler = self.policy.sampler if not self.is_discrete else None
+        self.sampler = None if self.is_discrete else cast(ContinuousSoftQLPolicy, self.policy).sampler
 
     def _current_ent_coef(self) -> th.Tensor:
         if self.log_ent_coef is not None:
@@ -356,9 +356,9 @@ class SoftQL(ExplainedLoad, OffPolicyAlgorithm):
     def train(self, gradient_steps: int, batch_size: int = 128) -> None:
         # Switch to train mode (this affects batch norm / dropout)
         self.policy.set_training_mode(True)
-        optimizers = [self.policy.optimizer]
+        optimizers: list[th.optim.Optimizer] = [self.policy.optimizer]
         if not self.is_discrete:
-            optimizers.append(self.policy.sampler_optimizer)
+            optimizers.append(cast(ContinuousSoftQLPolicy, self.policy).sampler_optimizer)
         if self.ent_coef_optimizer is not None:
             optimizers.append(self.ent_coef_optimizer)
         self._update_learning_rate(optimizers)
@@ -398,7 +398,7 @@ class SoftQL(ExplainedLoad, OffPolicyAlgorithm):
         """
         self.policy.optimizer.zero_grad()
         if not self.is_discrete:
-            self.policy.sampler_optimizer.zero_grad()
+            cast(ContinuousSoftQLPolicy, self.policy).sampler_optimizer.zero_grad()
         total = loss if sampler_loss is None else loss + sampler_loss
         total.backward()
         checked = {"loss": loss, "Q-network gradient": self._gradient_norm(self.q_net)}
@@ -412,7 +412,7 @@ class SoftQL(ExplainedLoad, OffPolicyAlgorithm):
         check_finite("SoftQL", host_values(checked), self.num_timesteps, NONFINITE_HINT + _SOFTQL_HINT)
         self.policy.optimizer.step()
         if not self.is_discrete:
-            self.policy.sampler_optimizer.step()
+            cast(ContinuousSoftQLPolicy, self.policy).sampler_optimizer.step()
         if ent_coef_loss is not None:
             self.ent_coef_optimizer.step()  # type: ignore[union-attr]
             with th.no_grad():

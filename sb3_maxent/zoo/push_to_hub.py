@@ -29,9 +29,9 @@ def skip_hub_network_calls() -> None:
     def upload_folder(self: Any, *, repo_id: str, folder_path: Any, **kwargs: Any) -> None:
         print(f"Dry run: {folder_path} is ready, not uploaded to {repo_id}")
 
-    HfApi.create_repo = create_repo  # type: ignore[method-assign]
-    HfApi.snapshot_download = snapshot_download  # type: ignore[method-assign]
-    HfApi.upload_folder = upload_folder  # type: ignore[method-assign]
+    HfApi.create_repo = create_repo  # type: ignore[method-assign, assignment]
+    HfApi.snapshot_download = snapshot_download  # type: ignore[method-assign, assignment]
+    HfApi.upload_folder = upload_folder  # type: ignore[method-assign, assignment]
 
 
 if __name__ == "__main__":
