@@ -199,7 +199,7 @@ def main() -> None:
         f"`python benchmarks/nonfinite_overhead.py --repeats {args.repeats}`: torch {th.__version__}, 1 thread, CPU time per "
         "gradient step (median of interleaved repeats), with the non-finite checks and with them replaced by no-ops.",
         "",
-        "``difference``: the two interleaved medians (the machine's noise included); ``checks alone``: the added "
+        "`difference`: the two interleaved medians (the machine's noise included); `checks alone`: the added "
         "operations timed by themselves on the model's tensors, as a share of the step without them (the stable figure).",
         "",
         "| update | ms with the checks | ms without | difference | ms of the checks alone | share of the step |",
