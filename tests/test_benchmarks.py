@@ -96,7 +96,7 @@ def test_learning_tiny(tmp_path: Path) -> None:
             for seed in (0, 1):
                 curve = pd.read_csv(out / "per_seed" / f"{task}__{agent}__seed{seed}.csv")
                 assert curve.timesteps.iloc[0] == 0 and curve.timesteps.is_monotonic_increasing
-                assert {"task", "agent", "seed", "train_seconds", "minority_share"} <= set(curve.columns)
+                assert {"task", "agent", "seed", "train_seconds", "peak_rss_mb", "minority_share"} <= set(curve.columns)
                 assert curve.minority_share.between(0, 0.5).all()
     curves = pd.read_csv(out / "curves.csv")
     assert set(curves.agent) == {"SAC", "SoftQL", "PPO", "MaxEntPPO-soft"} and set(curves.seed) == {0, 1}
@@ -142,8 +142,10 @@ def test_killed_run_resumes_where_it_stopped(tmp_path: Path, suite: str, task: s
     whole = pd.read_csv(tmp_path / "whole" / f"{suite}-tiny" / "per_seed" / f"{name}.csv")
     curve = pd.read_csv(run_dir / f"{name}.csv")
     assert len(curve) == 5  # evaluations at 0, 1/4, ..., 4/4 of the budget
-    # the same numbers (train_seconds, wall-clock, aside), to the last bit
-    pd.testing.assert_frame_equal(curve.drop(columns="train_seconds"), whole.drop(columns="train_seconds"), check_exact=True)
+    # the same numbers (the measurements of the machine, wall-clock and memory, aside), to the last bit
+    measured = ["train_seconds", "peak_rss_mb"]
+    pd.testing.assert_frame_equal(curve.drop(columns=measured), whole.drop(columns=measured), check_exact=True)
+    assert (curve.peak_rss_mb > 100).all() and curve.peak_rss_mb.is_monotonic_increasing
     # the finished run leaves its trained agent, not its checkpoint
     assert (checkpoint / "final_model.zip").exists() and not (checkpoint / "state.pkl").exists()
     assert (checkpoint / "vecnormalize.pkl").exists() == (suite == "fruitbot")
@@ -180,3 +182,20 @@ def test_summary_tables_steps_to_thresholds_and_peak_memory() -> None:
     summary = plotting.summarize(frame, comparison)
     assert summary.set_index("agent").peak_rss_mb.to_dict() == {"DSPG": 203.0, "SAC": 103.0}  # the largest run's peak
     assert "| peak memory (MB) |" in plotting.markdown_table(summary, comparison)
+
+
+def test_printed_commands_run_each_run_alone(tmp_path: Path) -> None:
+    """--print-commands: one independent command per unfinished run (for a cluster); --plot-only gathers them."""
+    args = ["multimodal", "--budget", "tiny", "--tasks", "bandit", "--agents", "SAC", "DSPG", "--seeds", "0", "1"]
+    args += ["--output-dir", str(tmp_path), "--checkpoint-dir", str(tmp_path / "checkpoints")]
+    commands = run_script("learning.py", *args, "--print-commands").stdout.strip().splitlines()
+    assert len(commands) == 4 and all(command.startswith("python benchmarks/learning.py multimodal") for command in commands)
+    first = commands[0].split()[2:]  # (python benchmarks/learning.py ...)
+    run_script("learning.py", *first)
+    per_seed = tmp_path / "multimodal-tiny" / "per_seed"
+    assert sorted(path.name for path in per_seed.glob("*__seed*.csv")) == [
+        "bandit__SAC__seed0.actions.csv",
+        "bandit__SAC__seed0.csv",
+    ]
+    # the finished run is no longer printed
+    assert run_script("learning.py", *args, "--print-commands").stdout.strip().splitlines() == commands[1:]
