@@ -12,6 +12,15 @@ import torch as th
 from sb3_maxent import DSPG, MaxEntPPO, SoftQL
 from sb3_maxent.softql import compose_soft_q
 
+
+@pytest.fixture(autouse=True)
+def _keep_distribution_validation():
+    """Importing torch.compile's machinery turns off torch.distributions' argument checks for the whole process."""
+    validate_args = th.distributions.Distribution._validate_args
+    yield
+    th.distributions.Distribution.set_default_validate_args(validate_args)
+
+
 CASES = {
     "MaxEntPPO": (MaxEntPPO, "CartPole-v1", dict(n_steps=64, batch_size=32, n_epochs=2)),
     "DSPG": (DSPG, "Pendulum-v1", dict(learning_starts=50, batch_size=16, n_action_samples=4, gradient_steps=1)),

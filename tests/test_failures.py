@@ -169,11 +169,17 @@ def test_maxent_ppo_infinite_observation_is_named(tmp_path):
     assert_model_intact_and_usable(model, result["state"], tmp_path)
 
 
-def test_maxent_ppo_nan_observation_is_named():
+@pytest.mark.parametrize("validate_args", [True, False], ids=["torch validates", "validation off (as after th.compile)"])
+def test_maxent_ppo_nan_observation_is_named(validate_args):
     env = Corrupting(gym.make("CartPole-v1"), after=10, value=float("nan"), where="observation")
     model = MaxEntPPO("MlpPolicy", env, n_steps=32, batch_size=16, seed=0)
-    with pytest.raises(NonFiniteError, match="an observation contains NaN or inf at timestep"):
-        model.learn(64)
+    default = th.distributions.Distribution._validate_args
+    th.distributions.Distribution.set_default_validate_args(validate_args)
+    try:
+        with pytest.raises(NonFiniteError, match="an observation contains NaN or inf at timestep"):
+            model.learn(64)
+    finally:
+        th.distributions.Distribution.set_default_validate_args(default)
 
 
 def test_the_error_is_both_kinds():

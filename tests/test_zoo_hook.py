@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from zoo_helpers import REPO_ROOT, run
 
-import _sb3_maxent_zoo_hook
+import _sb3_maxent_post_import as post_import
 
 PTH_FILE = "sb3_maxent_zoo_hook.pth"
 ZOO_ALIASES = ("maxent_ppo", "maxentppo", "dspg", "softql")
@@ -45,7 +45,7 @@ def wheel(tmp_path_factory) -> Path:
 def test_wheel_ships_the_hook_the_yamls_and_the_agents(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     # top level of the wheel = site-packages
-    assert {PTH_FILE, "_sb3_maxent_zoo_hook.py"} <= names
+    assert {PTH_FILE, "_sb3_maxent_zoo_hook.py", "_sb3_maxent_post_import.py"} <= names
     assert zipfile.ZipFile(wheel).read(PTH_FILE) == (REPO_ROOT / PTH_FILE).read_bytes()
     for name in ("maxent_ppo", "ppo", "dspg", "softql", "sac"):
         assert f"sb3_maxent/hyperparams/{name}.yml" in names
@@ -117,8 +117,8 @@ def test_when_imported_runs_callbacks_after_the_module(tmp_path, monkeypatch):
     (package / "sub.py").write_text("VALUE = 2\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     seen = []
-    _sb3_maxent_zoo_hook.when_imported("hooked_package_for_test", lambda module: seen.append(("package", module.VALUE)))
-    _sb3_maxent_zoo_hook.when_imported("hooked_package_for_test.sub", lambda module: seen.append(("sub", module.VALUE)))
+    post_import.when_imported("hooked_package_for_test", lambda module: seen.append(("package", module.VALUE)))
+    post_import.when_imported("hooked_package_for_test.sub", lambda module: seen.append(("sub", module.VALUE)))
     assert seen == []
     import hooked_package_for_test.sub
 
@@ -126,12 +126,67 @@ def test_when_imported_runs_callbacks_after_the_module(tmp_path, monkeypatch):
     # the module keeps its own loader, and the finder leaves sys.meta_path once nothing is pending
     assert type(hooked_package_for_test.__loader__).__name__ == "SourceFileLoader"
     assert type(hooked_package_for_test.__spec__.loader).__name__ == "SourceFileLoader"
-    assert not {"hooked_package_for_test", "hooked_package_for_test.sub"} & set(_sb3_maxent_zoo_hook._pending)
-    assert (_sb3_maxent_zoo_hook._finder in sys.meta_path) == bool(_sb3_maxent_zoo_hook._pending)
+    assert not {"hooked_package_for_test", "hooked_package_for_test.sub"} & set(post_import._pending)
+    assert (post_import._finder in sys.meta_path) == bool(post_import._pending)
     # an already imported module: the callback runs at once; a failing callback warns, never breaks the import
-    _sb3_maxent_zoo_hook.when_imported("hooked_package_for_test", lambda module: seen.append(("again", module.VALUE)))
+    post_import.when_imported("hooked_package_for_test", lambda module: seen.append(("again", module.VALUE)))
     assert seen[-1] == ("again", 1)
-    with pytest.warns(RuntimeWarning, match="could not complete its RL Zoo integration"):
-        _sb3_maxent_zoo_hook.when_imported("hooked_package_for_test", lambda module: 1 / 0)
+    with pytest.warns(RuntimeWarning, match="could not complete its integration after importing 'hooked_package_for_test'"):
+        post_import.when_imported("hooked_package_for_test", lambda module: 1 / 0)
     for name in ("hooked_package_for_test", "hooked_package_for_test.sub"):
         sys.modules.pop(name, None)
+
+
+def _imports(path: Path, package_modules: set[str]) -> set[str]:
+    """The project's modules a file imports, at module level or inside functions (``from a import b``: ``a.b`` if a module)."""
+    import ast
+
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names = [f"{node.module}.{alias.name}" for alias in node.names] + [node.module]
+        else:
+            continue
+        for name in names:
+            if name in package_modules:
+                found.add(name)
+                break
+    return found
+
+
+def test_no_import_circles():
+    """
+    The import graph of the package and its two top-level start-up modules, imports inside functions included, has
+    no circle (a package's ``__init__`` re-exporting its modules does not count as its modules importing it).
+    """
+    files = {path.stem: path for path in REPO_ROOT.glob("_sb3_maxent_*.py")}
+    for path in (REPO_ROOT / "sb3_maxent").rglob("*.py"):
+        parts = path.relative_to(REPO_ROOT).with_suffix("").parts
+        files[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    graph = {module: _imports(path, set(files)) - {module} for module, path in files.items()}
+    # importing a module runs its parents' __init__ first: an __init__ that imports its own submodules is not a circle
+    graph = {
+        module: {target for target in targets if not module.startswith(target + ".")} for module, targets in graph.items()
+    }
+    assert "sb3_maxent.zoo" in graph["_sb3_maxent_zoo_hook"]  # the hook's one entry point
+    assert not graph["_sb3_maxent_post_import"]
+
+    visiting, done, circles = [], set(), []
+
+    def visit(module: str) -> None:
+        if module in done:
+            return
+        if module in visiting:
+            circles.append([*visiting[visiting.index(module) :], module])
+            return
+        visiting.append(module)
+        for target in sorted(graph.get(module, ())):
+            visit(target)
+        visiting.pop()
+        done.add(module)
+
+    for module in sorted(graph):
+        visit(module)
+    assert not circles, "\n".join(" -> ".join(circle) for circle in circles)

@@ -224,8 +224,9 @@ class MaxEntPPO(ExplainedLoad, PPO):
             rollout_buffer.maxent_coef = self._current_maxent_coef() if self.maxent_mode == "soft_returns" else 0.0
         try:
             return super().collect_rollouts(env, callback, rollout_buffer, n_rollout_steps)
-        except ValueError as error:
-            # A NaN observation makes the policy's distribution refuse its parameters, deep inside torch: say why
+        except (ValueError, RuntimeError) as error:
+            # A NaN observation makes the policy's distribution refuse its parameters deep inside torch (ValueError),
+            # or its sampling fail (RuntimeError, where argument validation is off, e.g. after importing th.compile)
             if not isinstance(error, NonFiniteError) and not _all_finite(self._last_obs):
                 raise NonFiniteError(
                     f"MaxEntPPO: an observation contains NaN or inf at timestep {self.num_timesteps}, and the policy "

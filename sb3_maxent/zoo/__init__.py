@@ -10,7 +10,7 @@ explicitly). See docs/zoo.md and docs/hub.md.
 Importing this module does not import RL Zoo.
 """
 
-from sb3_maxent.zoo.registration import (
+from sb3_maxent.zoo.algorithms import (
     HYPERPARAMS_DIR,
     ZOO_ALGORITHMS,
     ZOO_ONLY_KEYS,
@@ -19,10 +19,10 @@ from sb3_maxent.zoo.registration import (
     hyperparams_path,
     normalize_kwargs,
     read_entry,
-    register,
     shipped_hyperparams,
     zoo_aliases,
 )
+from sb3_maxent.zoo.registration import register
 
 __all__ = [
     "HYPERPARAMS_DIR",
