@@ -19,8 +19,6 @@ Usage::
 """
 
 import argparse
-import statistics
-import time
 
 import gymnasium as gym
 import numpy as np
@@ -28,6 +26,7 @@ import torch as th
 from gymnasium import spaces
 from stable_baselines3 import SAC
 from stable_baselines3.common.logger import configure
+from timing import interleaved, median
 from torch import nn
 from torch.nn import functional as F
 
@@ -211,16 +210,9 @@ def main() -> None:
             critic.sampled_q_values = th.compile(critic.sampled_q_values, dynamic=False)
         variants["sb3_maxent DSPG (compiled)"] = lambda: compiled.train(GRADIENT_STEPS, BATCH_SIZE)
 
-    times: dict[str, list[float]] = {name: [] for name in variants}
-    for repeat in range(args.repeats + 3):  # 3 warm-up rounds
-        for name, fn in variants.items():
-            start = time.perf_counter()
-            fn()
-            elapsed = (time.perf_counter() - start) / GRADIENT_STEPS
-            if repeat >= 3:
-                times[name].append(elapsed)
-
-    reference = statistics.median(times["plain PyTorch DSPG"])
+    samples = interleaved(variants, args.repeats, warmup_rounds=3)
+    times = {name: [wall / GRADIENT_STEPS for wall, _ in values] for name, values in samples.items()}
+    reference = median(times["plain PyTorch DSPG"])
     print(
         f"One gradient step: 2x{HIDDEN} ReLU, batch {BATCH_SIZE}, M={args.samples}, obs {OBS_DIM} / action {ACTION_DIM}, "
         f"squash={bool(args.squash)}, {args.threads} thread(s), median of {args.repeats} x {GRADIENT_STEPS} steps"
@@ -228,8 +220,8 @@ def main() -> None:
     print(f"| {'variant':<28} | {'ms / gradient step':>18} | {'ratio to plain PyTorch DSPG':>27} |")
     print(f"|{'-' * 30}|{'-' * 20}|{'-' * 29}|")
     for name, values in times.items():
-        median = statistics.median(values)
-        print(f"| {name:<28} | {1e3 * median:>18.2f} | {median / reference:>27.2f} |")
+        seconds = median(values)
+        print(f"| {name:<28} | {1e3 * seconds:>18.2f} | {seconds / reference:>27.2f} |")
 
 
 if __name__ == "__main__":

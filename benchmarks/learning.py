@@ -719,7 +719,6 @@ def run_one(job: dict[str, Any]) -> tuple[str, str]:
     th.set_num_threads(job["threads"])
     reset_peak_memory()  # (several runs may share this process)
     warnings.filterwarnings("ignore", message=".*Gym has been unmaintained.*")
-    sys.path.insert(0, str(BENCHMARKS_DIR))
     output = Path(job["output"])
     partial = output.with_suffix(".partial.csv")
     try:
@@ -980,7 +979,6 @@ def run_jobs(args: argparse.Namespace, jobs: list[dict[str, Any]]) -> list[tuple
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    sys.path.insert(0, str(BENCHMARKS_DIR))
     warnings.filterwarnings("ignore", message=".*Gym has been unmaintained.*")
     if args.list:
         for suite in [args.suite] if args.suite else sorted(SUITES):

@@ -12,7 +12,7 @@ Wall-clock and process CPU time are both reported: on a busy machine, the CPU-ti
 """
 
 import argparse
-import statistics
+import functools
 import time
 from collections.abc import Callable
 from typing import Any
@@ -21,6 +21,7 @@ import torch as th
 from stable_baselines3 import PPO
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.vec_env import VecEnv
+from timing import interleaved, median
 
 from sb3_maxent import MaxEntPPO
 from sb3_maxent.common.policies import ImpalaCnnPolicy
@@ -53,13 +54,6 @@ def make_model(policy: Any, env: VecEnv, maxent_mode: str | None, maxent_units: 
     return MaxEntPPO(maxent_policy, env, maxent_coef=0.3, maxent_mode=maxent_mode, maxent_units=maxent_units, seed=0, **kwargs)
 
 
-def rotated(items: list[Any], repeat: int) -> list[Any]:
-    """The items in the order of this repeat: each takes each position equally often over the repeats, so that
-    whatever depends on the position in a round (allocator, caches, frequency) affects none of them more."""
-    shift = repeat % len(items)
-    return items[shift:] + items[:shift]
-
-
 def benchmark(
     name: str,
     make_env: Callable[[], VecEnv],
@@ -69,24 +63,27 @@ def benchmark(
     repeats: int,
     modes: list[str],
 ) -> list[dict[str, Any]]:
-    runs: dict[str, list[dict[str, float]]] = {"PPO": [], **{f"MaxEntPPO[{mode}]": [] for mode in modes}}
-    for repeat in range(repeats):
-        for label in rotated(list(runs), repeat):
-            env = make_env()
-            mode = None if label == "PPO" else label.split("[")[1].rstrip("]")
-            model = make_model(policy, env, mode, **kwargs)
-            runs[label].append(time_learn(model, total_timesteps))
-            env.close()
+    def run(label: str) -> dict[str, float]:
+        env = make_env()
+        mode = None if label == "PPO" else label.split("[")[1].rstrip("]")
+        timing = time_learn(make_model(policy, env, mode, **kwargs), total_timesteps)
+        env.close()
+        return timing
 
-    def median(label: str, key: str) -> float:
-        return statistics.median(run[key] for run in runs[label])
+    labels = ["PPO", *(f"MaxEntPPO[{mode}]" for mode in modes)]
+    runs = interleaved(
+        {label: functools.partial(run, label) for label in labels}, repeats, warmup_rounds=0, measure=lambda fn: fn()
+    )
+
+    def median_of(label: str, key: str) -> float:
+        return median(run[key] for run in runs[label])
 
     rows = []
     for label in runs:
-        row: dict[str, Any] = {"task": name, "algorithm": label, "steps/s": total_timesteps / median(label, "learn")}
+        row: dict[str, Any] = {"task": name, "algorithm": label, "steps/s": total_timesteps / median_of(label, "learn")}
         for key in ("learn", "train", "learn cpu", "train cpu"):
-            row[f"{key} s"] = median(label, key)
-            row[f"ratio {key}"] = median(label, key) / median("PPO", key)
+            row[f"{key} s"] = median_of(label, key)
+            row[f"ratio {key}"] = median_of(label, key) / median_of("PPO", key)
         rows.append(row)
     return rows
 

@@ -15,7 +15,7 @@ loss/gradient checks and the snapshot that undoes a critic step; SoftQL's checks
 
 import argparse
 import contextlib
-import statistics
+import functools
 import sys
 import time
 import warnings
@@ -29,6 +29,7 @@ warnings.filterwarnings("ignore", message=".*Gym has been unmaintained.*")
 import numpy as np  # noqa: E402
 import torch as th  # noqa: E402
 from stable_baselines3.common.logger import Logger  # noqa: E402
+from timing import interleaved, median  # noqa: E402
 
 OUTPUT = Path(__file__).resolve().parent.parent / "docs" / "results" / "nonfinite-overhead.md"
 
@@ -162,15 +163,13 @@ def measure(repeats: int) -> list[dict[str, Any]]:
     rows = []
     for name, algorithm, make, update, steps in cases():
         model = make()
-        samples: dict[bool, list[float]] = {True: [], False: []}
-        for repeat in range(repeats + 1):
-            for checks in (True, False) if repeat % 2 == 0 else (False, True):
-                with contextlib.nullcontext() if checks else checks_off(algorithm):
-                    start = time.process_time()
-                    update(model)
-                    if repeat > 0:  # (the first round warms up)
-                        samples[checks].append((time.process_time() - start) / steps)
-        on, off = statistics.median(samples[True]), statistics.median(samples[False])
+
+        def without_checks(model: Any = model, update: Callable[[Any], None] = update, algorithm: str = algorithm) -> None:
+            with checks_off(algorithm):
+                update(model)
+
+        samples = interleaved({True: functools.partial(update, model), False: without_checks}, repeats)
+        on, off = (median(cpu / steps for _, cpu in samples[checks]) for checks in (True, False))
         operations, n_calls = check_operations(algorithm, model), 2000
         start = time.process_time()
         for _ in range(n_calls):

@@ -14,12 +14,13 @@ Usage::
 """
 
 import argparse
-import statistics
+import functools
 import time
 from collections.abc import Callable
 
 import numpy as np
 from stable_baselines3.common.env_util import make_vec_env
+from timing import interleaved, median
 
 from sb3_maxent.envs import ProcgenVecEnv
 from sb3_maxent.envs.procgen import make_gym3_env, procgen_gym3_kwargs
@@ -65,17 +66,17 @@ def main() -> None:
     }
     # DummyVecEnv is much slower: fewer steps keep each of its measurements about as long as the others
     n_steps = {name: args.steps if "Dummy" not in name else max(args.steps // 4, 20) for name in candidates}
-    results: dict[str, list[float]] = {name: [] for name in candidates}
-    for _ in range(args.repeats):
-        for name, step in candidates.items():
-            results[name].append(steps_per_second(step, args.n_envs, n_steps[name], rng))
+    rates = {
+        name: functools.partial(steps_per_second, step, args.n_envs, n_steps[name], rng) for name, step in candidates.items()
+    }
+    results = interleaved(rates, args.repeats, warmup_rounds=0, measure=lambda fn: fn())
 
     raw = results["raw gym3 (act + observe)"]
     print(f"Procgen {args.game} ({args.distribution_mode}), n_envs={args.n_envs}, median of {args.repeats} repeats")
     print(f"{'':42s} {'steps/s':>10s} {'ratio to raw':>13s}")
     for name, values in results.items():
-        ratio = statistics.median(value / raw_value for value, raw_value in zip(values, raw, strict=True))
-        print(f"{name:42s} {statistics.median(values):10.0f} {ratio:13.2f}")
+        ratio = median(value / raw_value for value, raw_value in zip(values, raw, strict=True))
+        print(f"{name:42s} {median(values):10.0f} {ratio:13.2f}")
     raw_env.close()
     vec_env.close()
     dummy_env.close()

@@ -10,7 +10,7 @@ the median over repeats is reported, so that the ratio column is meaningful on a
 """
 
 import argparse
-import statistics
+import functools
 import time
 from collections.abc import Callable
 
@@ -21,6 +21,7 @@ from gymnasium import spaces
 from stable_baselines3 import DQN, SAC
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.logger import Logger
+from timing import interleaved, median
 
 from sb3_maxent.softql import SoftQL
 
@@ -128,11 +129,9 @@ def main() -> None:
             fill_replay_buffer(model, args.transitions)
             model.train(gradient_steps=3, batch_size=model.batch_size)  # type: ignore[attr-defined]  # warm-up
             models.append((name, model))
-        timings: dict[str, list[float]] = {name: [] for name, _ in models}
-        for _ in range(args.repeats):
-            for name, model in models:  # interleaved, so that machine load affects all alike
-                timings[name].append(time_steps(model, args.steps))
-        medians = {name: statistics.median(values) for name, values in timings.items()}
+        variants = {name: functools.partial(time_steps, model, args.steps) for name, model in models}
+        timings = interleaved(variants, args.repeats, warmup_rounds=0, measure=lambda fn: fn())
+        medians = {name: median(values) for name, values in timings.items()}
         reference = medians[models[1][0]]  # the first SB3 row is the reference of the ratio
         for name, _ in models:
             print(f"| {case:<9} | {name:<45} | {1e3 * medians[name]:>18.2f} | {medians[name] / reference:>6.2f} |")

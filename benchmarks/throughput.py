@@ -29,9 +29,8 @@ Sizes: ``--full`` (default) is the papers': FruitBot with the IMPALA CNN, 64 env
 """
 
 import argparse
+import functools
 import gc
-import statistics
-import sys
 import time
 import warnings
 from collections.abc import Callable
@@ -39,43 +38,30 @@ from pathlib import Path
 from typing import Any
 
 BENCHMARKS_DIR = Path(__file__).resolve().parent
-sys.path.insert(0, str(BENCHMARKS_DIR))
 warnings.filterwarnings("ignore", message=".*Gym has been unmaintained.*")
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import torch as th  # noqa: E402
 from stable_baselines3.common.logger import Logger  # noqa: E402
+from timing import interleaved, median  # noqa: E402
 
 DEFAULT_OUTPUT_DIR = BENCHMARKS_DIR.parent / "docs" / "results"
 GROUPS = ("maxent_ppo", "dspg", "softql")
 COLUMNS = ["group", "measure", "implementation", "ms_wall", "ms_cpu", "ratio", "ratio_cpu", "ratio_floor", "ratio_floor_cpu"]
 
 
-def timed(fn: Callable[[], Any]) -> tuple[float, float]:
-    """Wall-clock and process CPU seconds of one call."""
-    start, start_cpu = time.perf_counter(), time.process_time()
-    fn()
-    return time.perf_counter() - start, time.process_time() - start_cpu
-
-
-def interleaved(variants: dict[str, Callable[[], Any]], units: dict[str, int], repeats: int) -> dict[str, tuple[float, float]]:
+def interleaved_medians(
+    variants: dict[str, Callable[[], Any]], units: dict[str, int], repeats: int
+) -> dict[str, tuple[float, float]]:
     """
-    Median over ``repeats`` interleaved calls of each variant (after one warm-up call each), divided by its units.
+    Median over ``repeats`` interleaved calls of each variant (after one warm-up round), divided by its units.
 
     :return: name -> (wall seconds per unit, CPU seconds per unit)
     """
-    from maxent_ppo_speed import rotated
-
-    for fn in variants.values():
-        fn()
-    samples: dict[str, list[tuple[float, float]]] = {name: [] for name in variants}
-    for repeat in range(repeats):
-        for name in rotated(list(variants), repeat):
-            wall, cpu = timed(variants[name])
-            samples[name].append((wall / units[name], cpu / units[name]))
+    samples = interleaved(variants, repeats)
     return {
-        name: (statistics.median(s[0] for s in values), statistics.median(s[1] for s in values))
+        name: (median(wall / units[name] for wall, _ in values), median(cpu / units[name] for _, cpu in values))
         for name, values in samples.items()
     }
 
@@ -106,7 +92,7 @@ def silent(model: Any) -> Any:
 
 
 def maxent_ppo_group(mode: str, repeats: int, device: str) -> list[dict[str, Any]]:
-    from maxent_ppo_speed import make_model, rotated, time_learn
+    from maxent_ppo_speed import make_model, time_learn
     from stable_baselines3.common.env_util import make_vec_env
 
     from sb3_maxent.common.policies import ImpalaCnnPolicy
@@ -157,33 +143,39 @@ def maxent_ppo_group(mode: str, repeats: int, device: str) -> list[dict[str, Any
             "MaxEntPPO one_step, advantage units": ("one_step", "advantage"),
             "MaxEntPPO soft_returns": ("soft_returns", "reward"),
         }
-        samples: dict[str, list[tuple[float, float, float, float]]] = {name: [] for name in variants}
-        for repeat in range(repeats + 1):  # the first round is a warm-up
-            for name in rotated(list(variants), repeat):
-                maxent_mode, maxent_units = variants[name]
-                env = make_env()
-                model = make_model(policy, env, maxent_mode, maxent_units, device=device, **kwargs)
-                timing = time_learn(model, total)
-                env.close()
-                # free the model before the next one is built (at the paper's size its rollout buffer is 0.8 GB)
-                del model, env
-                gc.collect()
-                if repeat > 0:
-                    samples[name].append(
-                        (
-                            (timing["learn"] - timing["train"]) / total,
-                            (timing["learn cpu"] - timing["train cpu"]) / total,
-                            timing["train"] / minibatches,
-                            timing["train cpu"] / minibatches,
-                        )
-                    )
 
-        def median(name: str, index: int, samples: dict = samples) -> float:
-            return statistics.median(sample[index] for sample in samples[name])
+        def one_run(
+            maxent_mode: str | None,
+            maxent_units: str,
+            make_env: Callable[[], Any] = make_env,
+            policy: Any = policy,
+            kwargs: dict[str, Any] = kwargs,
+            total: int = total,
+            minibatches: int = minibatches,
+        ) -> tuple[float, float, float, float]:
+            env = make_env()
+            model = make_model(policy, env, maxent_mode, maxent_units, device=device, **kwargs)
+            timing = time_learn(model, total)
+            env.close()
+            # free the model before the next one is built (at the paper's size its rollout buffer is 0.8 GB)
+            del model, env
+            gc.collect()
+            return (
+                (timing["learn"] - timing["train"]) / total,
+                (timing["learn cpu"] - timing["train cpu"]) / total,
+                timing["train"] / minibatches,
+                timing["train cpu"] / minibatches,
+            )
+
+        runs = {name: functools.partial(one_run, *settings) for name, settings in variants.items()}
+        samples = interleaved(runs, repeats, measure=lambda run: run())  # (the first round is a warm-up)
+
+        def median_of(name: str, index: int, samples: dict = samples) -> float:
+            return median(sample[index] for sample in samples[name])
 
         group = f"MaxEntPPO vs PPO: {label}"
-        env_step = {name: (median(name, 0), median(name, 1)) for name in variants}
-        gradient_step = {name: (median(name, 2), median(name, 3)) for name in variants}
+        env_step = {name: (median_of(name, 0), median_of(name, 1)) for name in variants}
+        gradient_step = {name: (median_of(name, 2), median_of(name, 3)) for name in variants}
         rows += rows_for(group, "env step", env_step, "SB3 PPO")
         rows += rows_for(group, "gradient step (minibatch)", gradient_step, "SB3 PPO")
     return rows
@@ -209,7 +201,7 @@ def env_step_times(
     def learn(model: Any) -> Callable[[], Any]:
         return lambda: model.learn(n_steps, reset_num_timesteps=False)
 
-    return interleaved({name: learn(model) for name, model in models.items()}, dict.fromkeys(models, n_steps), repeats)
+    return interleaved_medians({name: learn(model) for name, model in models.items()}, dict.fromkeys(models, n_steps), repeats)
 
 
 def dspg_group(mode: str, repeats: int, device: str) -> list[dict[str, Any]]:
@@ -240,7 +232,7 @@ def dspg_group(mode: str, repeats: int, device: str) -> list[dict[str, Any]]:
         "SB3 SAC": lambda: sac.train(gradient_steps, batch_size),
     }
     group = f"DSPG vs SAC: Hopper shapes, 2x{hidden} ReLU, batch {batch_size}, M={n_samples}"
-    medians = interleaved(variants, dict.fromkeys(variants, gradient_steps), repeats)
+    medians = interleaved_medians(variants, dict.fromkeys(variants, gradient_steps), repeats)
     rows = rows_for(group, "gradient step", medians, "SB3 SAC", "plain PyTorch DSPG")
     n_env_steps = 20 if mode == "tiny" else 500
     medians = env_step_times({"sb3_maxent DSPG": make_dspg, "SB3 SAC": make_sac}, n_env_steps, repeats)
@@ -282,7 +274,7 @@ def softql_group(mode: str, repeats: int, device: str) -> list[dict[str, Any]]:
     def train(model: Any) -> Callable[[], Any]:
         return lambda: model.train(gradient_steps=gradient_steps, batch_size=batch_size)
 
-    medians = interleaved(
+    medians = interleaved_medians(
         {name: train(model) for name, model in models.items()}, dict.fromkeys(models, gradient_steps), repeats
     )
     rows = rows_for(group, "gradient step", medians, "SB3 SAC")
@@ -309,7 +301,7 @@ def softql_group(mode: str, repeats: int, device: str) -> list[dict[str, Any]]:
         }
         for model in discrete.values():
             fill_replay_buffer(model, n_transitions)
-        medians = interleaved(
+        medians = interleaved_medians(
             {name: train(model) for name, model in discrete.items()}, dict.fromkeys(discrete, gradient_steps), repeats
         )
         rows += rows_for(f"SoftQL vs DQN: {label}", "gradient step", medians, "SB3 DQN")
