@@ -68,6 +68,7 @@ Examples::
 import argparse
 import contextlib
 import copy
+import functools
 import json
 import os
 import platform
@@ -224,12 +225,24 @@ def classic_comparisons(budget: str) -> list[Comparison]:
 # Temperature of the multi-modal tasks, the same for every max-ent agent of a task
 BANDIT_ENT_COEF = 0.1
 MAZE_ENT_COEF = 0.03
-# The maze's exact soft-optimal policy at MAZE_ENT_COEF (soft value iteration, gamma 0.99), evaluated like the agents
-# with 400 episodes: 50/50 passages by symmetry, success 1.0, mean episode length 10.66 (the shortest path is 10)
-MAZE_REFERENCES = {
-    "minority_share": (0.5, "exact max-ent optimum (0.5)"),
-    "episode_length": (10.66, "exact max-ent optimum (10.66)"),
-}
+MAZE_GAMMA = 0.99
+
+
+@functools.cache
+def maze_references() -> dict[str, tuple[float, str]]:
+    """
+    The reference lines of the maze's figures, from its exact soft-optimal policy at MAZE_ENT_COEF (soft value
+    iteration): both passages equally often (the maze is mirror-symmetric), and the policy's exact mean episode length
+    (the shortest path is 10).
+    """
+    import learning_envs
+
+    spec = learning_envs.MazeSpec()
+    length = spec.exact_episode_length(spec.exact_policy(MAZE_GAMMA, MAZE_ENT_COEF))
+    return {
+        "minority_share": (0.5, "exact max-ent optimum (0.5)"),
+        "episode_length": (length, f"exact max-ent optimum ({length:.2f})"),
+    }
 
 
 def multimodal_comparisons(budget: str) -> list[Comparison]:
@@ -254,7 +267,7 @@ def multimodal_comparisons(budget: str) -> list[Comparison]:
             source=source,
         ),
     }
-    on_policy = dict(n_steps=128, batch_size=256, n_epochs=10, learning_rate=3e-4, gamma=0.99, gae_lambda=0.95)
+    on_policy = dict(n_steps=128, batch_size=256, n_epochs=10, learning_rate=3e-4, gamma=MAZE_GAMMA, gae_lambda=0.95)
     q_learning = dict(
         learning_rate=1e-3,
         batch_size=64,
@@ -321,7 +334,7 @@ def multimodal_comparisons(budget: str) -> list[Comparison]:
                 "success": "share of episodes reaching the goal",
                 "episode_length": "episode length (steps)",
             },
-            reference=MAZE_REFERENCES,
+            reference=maze_references(),
             limits={"minority_share": (0.0, 0.5), "success": (0.0, 1.0), "episode_length": (10.0, 100.0)},
             description=f"Maze with two passages of equal length, temperature {MAZE_ENT_COEF} for the max-ent agents.",
         ),

@@ -157,6 +157,22 @@ class MazeSpec:
         return soft_value_iteration(self.transitions, self.rewards, gamma, ent_coef, self.terminal).policy
 
 
+    def exact_episode_length(self, policy: np.ndarray) -> float:
+        """
+        Mean episode length of a policy ``pi(a|s)`` from the start, with the time limit: E[min(T, limit)] =
+        sum over t < limit of P(T > t), the state distribution propagated step by step (the goal absorbs).
+        """
+        chain = np.einsum("sa,sat->st", policy, self.transitions)
+        chain[self.goal] = 0.0
+        chain[self.goal, self.goal] = 1.0
+        distribution = np.eye(len(self.cells))[self.start]
+        length = 0.0
+        for _ in range(MAZE_MAX_STEPS):
+            length += 1.0 - distribution[self.goal]
+            distribution = distribution @ chain
+        return float(length)
+
+
 def make_two_passage_maze() -> gym.Env:
     """The two-passage maze as a Gymnasium env (one-hot observations, at most 100 steps)."""
     return MazeSpec().make_env()

@@ -199,3 +199,18 @@ def test_printed_commands_run_each_run_alone(tmp_path: Path) -> None:
     ]
     # the finished run is no longer printed
     assert run_script("learning.py", *args, "--print-commands").stdout.strip().splitlines() == commands[1:]
+
+
+def test_maze_reference_is_the_exact_policys_episode_length() -> None:
+    """The maze figures' reference line: the exact soft-optimal policy's mean episode length, which sampling agrees with."""
+    sys.path.insert(0, str(BENCHMARKS))
+    import learning
+    import learning_envs
+
+    spec = learning_envs.MazeSpec()
+    policy = spec.exact_policy(learning.MAZE_GAMMA, learning.MAZE_ENT_COEF)
+    exact = learning.maze_references()["episode_length"][0]
+    assert exact == spec.exact_episode_length(policy) and 10.0 < exact < 11.0  # the shortest path is 10 steps
+    sampled = learning_envs.evaluate_maze(learning_envs.TabularPolicyAgent(policy, seed=1), n_episodes=1000)
+    assert sampled["success"] == 1.0 and abs(sampled["episode_length"] - exact) < 0.1
+    assert 0.4 < sampled["minority_share"] <= 0.5  # both passages (the reference line: 0.5 by symmetry)
