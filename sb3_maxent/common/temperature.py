@@ -52,3 +52,16 @@ def learned_temperature(init_value: float, device: th.device, learning_rate: flo
     """
     log_ent_coef = th.log(th.ones(1, device=device) * init_value).requires_grad_(True)
     return log_ent_coef, th.optim.Adam([log_ent_coef], lr=learning_rate)
+
+
+def temperature_save_params(ent_coef_optimizer: th.optim.Optimizer | None) -> tuple[list[str], list[str]]:
+    """
+    What an algorithm saves of its temperature (``_get_torch_save_params``): the optimizer's state dict and
+    ``log_ent_coef`` when it is learned, ``ent_coef_tensor`` when it is fixed.
+
+    :param ent_coef_optimizer: The temperature's optimizer (``None``: fixed temperature)
+    :return: State dict names and variable names to add to the algorithm's
+    """
+    if ent_coef_optimizer is not None:
+        return ["ent_coef_optimizer"], ["log_ent_coef"]
+    return [], ["ent_coef_tensor"]

@@ -23,7 +23,7 @@ from sb3_maxent.common.nonfinite import (
     host_values,
     nonfinite_gradients,
 )
-from sb3_maxent.common.temperature import learned_temperature, parse_ent_coef
+from sb3_maxent.common.temperature import learned_temperature, parse_ent_coef, temperature_save_params
 from sb3_maxent.common.validation import (
     check_float,
     check_int,
@@ -404,13 +404,8 @@ class DSPG(ExplainedLoad, OffPolicyAlgorithm):
         return [*super()._excluded_save_params(), "actor", "actor_target", "critic", "critic_target", "_critic_snapshot"]
 
     def _get_torch_save_params(self) -> tuple[list[str], list[str]]:
-        state_dicts = ["policy", "actor.optimizer", "critic.optimizer"]
-        if self.ent_coef_optimizer is not None:
-            saved_pytorch_variables = ["log_ent_coef"]
-            state_dicts.append("ent_coef_optimizer")
-        else:
-            saved_pytorch_variables = ["ent_coef_tensor"]
-        return state_dicts, saved_pytorch_variables
+        temperature_state_dicts, temperature_variables = temperature_save_params(self.ent_coef_optimizer)
+        return ["policy", "actor.optimizer", "critic.optimizer", *temperature_state_dicts], temperature_variables
 
 
 def _check_hyperparameters(

@@ -15,7 +15,7 @@ from torch.nn import functional as F
 from sb3_maxent.common.buffers import check_float32_observations, replay_buffer_class_for
 from sb3_maxent.common.loading import ExplainedLoad
 from sb3_maxent.common.nonfinite import NONFINITE_HINT, check_finite, host_values, nonfinite_gradients
-from sb3_maxent.common.temperature import learned_temperature, parse_ent_coef
+from sb3_maxent.common.temperature import learned_temperature, parse_ent_coef, temperature_save_params
 from sb3_maxent.common.validation import (
     check_float,
     check_learning_rate,
@@ -526,10 +526,6 @@ class SoftQL(ExplainedLoad, OffPolicyAlgorithm):
         return [*super()._excluded_save_params(), "q_net", "q_net_target", "sampler", "_policy_alias"]
 
     def _get_torch_save_params(self) -> tuple[list[str], list[str]]:
-        state_dicts = ["policy", "policy.optimizer"]
-        if not self.is_discrete:
-            state_dicts.append("policy.sampler_optimizer")
-        if self.ent_coef_optimizer is not None:
-            state_dicts.append("ent_coef_optimizer")
-            return state_dicts, ["log_ent_coef"]
-        return state_dicts, ["ent_coef_tensor"]
+        state_dicts = ["policy", "policy.optimizer"] + ([] if self.is_discrete else ["policy.sampler_optimizer"])
+        temperature_state_dicts, temperature_variables = temperature_save_params(self.ent_coef_optimizer)
+        return state_dicts + temperature_state_dicts, temperature_variables
