@@ -564,12 +564,13 @@ def make_envs(
         env = make_vec_env(learning_envs.make_two_passage_maze, n_envs=agent.n_envs, seed=seed)
         return env, None, lambda model: learning_envs.evaluate_maze(model, n_episodes=n_episodes, seed=seed + 1000)
     if comparison.suite == "fruitbot":
-        from sb3_maxent.envs import make_procgen_vec_env
+        from sb3_maxent.envs import ProcgenVecEnv
 
-        levels = dict(game="fruitbot", distribution_mode="easy", num_levels=500, start_level=0, num_threads=1)
-        env = make_procgen_vec_env(n_envs=agent.n_envs, split="train", seed=seed, **levels)
+        # the shipped entry's levels (train-procgen's: easy, training levels 0-499, evaluation on 500-999)
+        entry, game = zoo_hyperparams("maxent_ppo", comparison.env_id), comparison.env_id.split("/")[1].split("-")[0]
+        env = ProcgenVecEnv(game, agent.n_envs, seed=seed, num_threads=1, **entry["env_kwargs"])
         n_eval_envs, n_episodes = (2, 2) if tiny else (16, 32)
-        eval_env = make_procgen_vec_env(n_envs=n_eval_envs, split="test", seed=seed + 1000, **levels)
+        eval_env = ProcgenVecEnv(game, n_eval_envs, seed=seed + 1000, num_threads=1, **entry["eval_env_kwargs"])
         metrics = {"test_return": False}  # the Procgen paper's evaluation: the stochastic policy
     else:
         env = make_vec_env(comparison.env_id, n_envs=agent.n_envs, seed=seed)

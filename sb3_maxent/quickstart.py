@@ -82,15 +82,22 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     from stable_baselines3.common.vec_env import VecNormalize
 
     from sb3_maxent import MaxEntPPO
-    from sb3_maxent.envs import make_procgen_vec_env
+    from sb3_maxent.envs import ProcgenVecEnv, procgen_level_split
     from sb3_maxent.zoo import algorithm_kwargs, hyperparams_path, normalize_kwargs, read_entry
 
     output_dir = Path(args.output_dir).resolve()
     output_dir.mkdir(parents=True, exist_ok=True)
-    split_kwargs = dict(game=args.game, distribution_mode="easy", num_levels=args.num_levels, start_level=0)
-
-    # The shipped entry (the paper's settings), with the CPU-sized rollout and the command line's choices
+    # The shipped entry (the paper's settings), with the CPU-sized rollout and the command line's choices; its levels:
+    # easy mode, training levels [0, 500) (or --num-levels), evaluation on the unseen levels 500-999
     entry = read_entry(hyperparams_path(args.algo), ENV_ID)
+    train_split, test_split = procgen_level_split(  # (refuses overlapping ranges)
+        args.num_levels,
+        entry["env_kwargs"]["start_level"],
+        entry["eval_env_kwargs"]["num_levels"],
+        entry["eval_env_kwargs"]["start_level"],
+    )
+    train_levels = entry["env_kwargs"] | train_split._asdict()
+    test_levels = entry["eval_env_kwargs"] | test_split._asdict()
     hyperparams: dict[str, Any] = algorithm_kwargs(entry) | dict(
         n_steps=args.n_steps,
         batch_size=max(args.n_envs * args.n_steps // 8, 1),  # 8 minibatches, as in the paper
@@ -100,7 +107,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if args.ent_coef is not None:
         hyperparams["ent_coef"] = args.ent_coef
     train_env = VecNormalize(
-        make_procgen_vec_env(n_envs=args.n_envs, split="train", seed=args.seed, **split_kwargs),
+        ProcgenVecEnv(args.game, args.n_envs, seed=args.seed, **train_levels),
         **(normalize_kwargs(entry) or {}),
     )
     model: PPO
@@ -138,19 +145,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     n_eval_envs = min(args.eval_episodes, 16)
     start = time.time()
     train_return = evaluate(
-        model, make_procgen_vec_env(n_envs=n_eval_envs, split="train", seed=args.seed + 1, **split_kwargs), args.eval_episodes
+        model, ProcgenVecEnv(args.game, n_eval_envs, seed=args.seed + 1, **train_levels), args.eval_episodes
     )
-    test_return = evaluate(
-        model, make_procgen_vec_env(n_envs=n_eval_envs, split="test", seed=args.seed + 1, **split_kwargs), args.eval_episodes
-    )
+    test_return = evaluate(model, ProcgenVecEnv(args.game, n_eval_envs, seed=args.seed + 1, **test_levels), args.eval_episodes)
     eval_seconds = time.time() - start
 
     results = {
         "algo": args.algo,
         "game": args.game,
         "timesteps": args.timesteps,
-        "train_levels": [0, args.num_levels],
-        "test_levels": [500, 1000],
+        "train_levels": [train_split.start_level, train_split.start_level + train_split.num_levels],
+        "test_levels": [test_split.start_level, test_split.start_level + test_split.num_levels],
         "train_return_mean": train_return[0],
         "train_return_std": train_return[1],
         "test_return_mean": test_return[0],
