@@ -509,3 +509,35 @@ def test_error_messages(tmp_path):
     assert 'Procgen is not installed: run `pip install "sb3-maxent[procgen]"`' in missing_procgen.stdout, (
         missing_procgen.stdout[-3000:]
     )
+
+
+_SHIPPED_ENTRIES = [
+    (algo, env_id) for algo, path in sorted(shipped_hyperparams().items()) for env_id in yaml.safe_load(path.read_text())
+]
+
+
+@pytest.mark.parametrize("algo, env_id", _SHIPPED_ENTRIES, ids=[f"{algo}-{env_id}" for algo, env_id in _SHIPPED_ENTRIES])
+def test_algorithm_kwargs_are_what_rl_zoo_builds(zoo, tmp_path, algo, env_id):
+    """
+    ``sb3_maxent.zoo.algorithm_kwargs`` (what the quick start, the benchmarks and the agent packaging build an algorithm
+    from, without an ExperimentManager) gives, for every shipped entry, the arguments RL Zoo's own preprocessing gives.
+    """
+    from stable_baselines3.common.utils import FloatSchedule
+
+    from sb3_maxent.zoo import algorithm_kwargs, read_entry
+
+    manager = _manager(zoo, tmp_path, algo, env_id, config=str(hyperparams_path(algo)))
+    hyperparams, _ = manager.read_hyperparameters()
+    zoo_kwargs = manager._preprocess_hyperparams(hyperparams)[0]
+    entry = read_entry(hyperparams_path(algo), env_id)
+    ours = algorithm_kwargs(entry)
+    # the zoo passes the policy with the kwargs (a class path resolved), ours apart
+    policy = zoo_kwargs.pop("policy")
+    assert policy == entry["policy"] or f"{policy.__module__}.{policy.__qualname__}" == entry["policy"]
+    assert set(ours) == set(zoo_kwargs)
+    for key, value in ours.items():
+        if callable(value) or callable(zoo_kwargs[key]):  # schedules (the zoo makes floats constant ones): same values
+            ours_values, zoo_values = ([FloatSchedule(v)(p) for p in (1.0, 0.5, 0.0)] for v in (value, zoo_kwargs[key]))
+            assert ours_values == pytest.approx(zoo_values), key
+        else:
+            assert value == zoo_kwargs[key], key
