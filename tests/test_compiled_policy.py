@@ -8,8 +8,9 @@ own state (the action space), not on the policy's class.
 import numpy as np
 import pytest
 import torch as th
+from algorithms import ALGORITHMS, ONE_EACH
 
-from sb3_maxent import DSPG, MaxEntPPO, SoftQL
+from sb3_maxent import SoftQL
 from sb3_maxent.softql import compose_soft_q
 
 
@@ -21,26 +22,14 @@ def _keep_distribution_validation():
     th.distributions.Distribution.set_default_validate_args(validate_args)
 
 
-CASES = {
-    "MaxEntPPO": (MaxEntPPO, "CartPole-v1", dict(n_steps=64, batch_size=32, n_epochs=2)),
-    "DSPG": (DSPG, "Pendulum-v1", dict(learning_starts=50, batch_size=16, n_action_samples=4, gradient_steps=1)),
-    "SoftQL-discrete": (SoftQL, "CartPole-v1", dict(learning_starts=50, batch_size=16, target_update_interval=16)),
-    "SoftQL-continuous": (
-        SoftQL,
-        "Pendulum-v1",
-        dict(learning_starts=50, batch_size=16, target_update_interval=16, n_kernel_particles=4),
-    ),
-}
-
-
 def _parameters(module: th.nn.Module) -> dict[str, th.Tensor]:
     return {name: value.detach().clone() for name, value in module.named_parameters()}
 
 
-@pytest.mark.parametrize("case", list(CASES))
-def test_compiled_policy_learns_saves_and_loads(case, tmp_path):
-    algorithm, env_id, kwargs = CASES[case]
-    model = algorithm("MlpPolicy", env_id, policy_kwargs=dict(net_arch=[16, 16]), seed=0, **kwargs)
+@pytest.mark.parametrize("name", ONE_EACH)
+def test_compiled_policy_learns_saves_and_loads(name, tmp_path):
+    algorithm = ALGORITHMS[name]
+    model = algorithm.make(seed=0)
     model.policy = th.compile(model.policy)
     assert not isinstance(model.policy, type(model.policy._orig_mod))
     before = _parameters(model.policy._orig_mod)
@@ -55,7 +44,7 @@ def test_compiled_policy_learns_saves_and_loads(case, tmp_path):
     observations = np.stack([model.env.observation_space.sample() for _ in range(8)])
     actions, _ = model.predict(observations, deterministic=True)
     model.save(tmp_path / "model.zip")
-    loaded = algorithm.load(tmp_path / "model.zip", env=model.get_env())
+    loaded = algorithm.algorithm.load(tmp_path / "model.zip", env=model.get_env())
     assert np.array_equal(loaded.predict(observations, deterministic=True)[0], actions)
     for name, value in _parameters(loaded.policy).items():
         assert th.equal(value, after[name]), name

@@ -4,7 +4,8 @@ Failures, as all three algorithms share them.
 A non-finite update never reaches the weights: the error is the package's (both a RuntimeError and a ValueError),
 raised before any optimizer of the update steps, and the model (every parameter, target network, optimizer state,
 temperature) is exactly as it was before the update; it saves, loads and predicts. Settings that the soft targets
-cannot honour (n-step returns) are refused at construction.
+cannot honour (n-step returns), and bad values of the arguments the algorithms share, are refused at construction
+(each algorithm's own arguments are checked in its test file).
 """
 
 import copy
@@ -13,9 +14,10 @@ import gymnasium as gym
 import numpy as np
 import pytest
 import torch as th
+from algorithms import ALGORITHMS, OFF_POLICY, ONE_EACH, assert_same, optimizers
 from stable_baselines3.common.buffers import NStepReplayBuffer
 
-from sb3_maxent import DSPG, MaxEntPPO, SoftQL
+from sb3_maxent import DSPG, MaxEntPPO
 from sb3_maxent.common.nonfinite import NonFiniteError
 
 
@@ -38,18 +40,6 @@ class Corrupting(gym.Wrapper):
         return obs, reward, terminated, truncated, info
 
 
-def optimizers(model) -> dict[str, th.optim.Optimizer]:
-    found = {"policy": model.policy.optimizer} if hasattr(model.policy, "optimizer") else {}
-    for name in ("actor", "critic"):
-        if hasattr(model, name) and hasattr(getattr(model, name), "optimizer"):
-            found[name] = getattr(model, name).optimizer
-    if getattr(model.policy, "sampler_optimizer", None) is not None:
-        found["sampler"] = model.policy.sampler_optimizer
-    if getattr(model, "ent_coef_optimizer", None) is not None:
-        found["ent_coef"] = model.ent_coef_optimizer
-    return found
-
-
 def snapshot(model) -> dict:
     """Everything an update may change: the policy's tensors (targets included), optimizer states, temperature."""
     state = {"policy": copy.deepcopy(model.policy.state_dict())}
@@ -57,21 +47,6 @@ def snapshot(model) -> dict:
     if getattr(model, "log_ent_coef", None) is not None:
         state["log_ent_coef"] = model.log_ent_coef.detach().clone()
     return state
-
-
-def assert_same(before, after, path="") -> None:
-    if isinstance(before, dict):
-        assert before.keys() == after.keys(), path
-        for key in before:
-            assert_same(before[key], after[key], f"{path}/{key}")
-    elif isinstance(before, (list, tuple)):
-        assert len(before) == len(after), path
-        for index, (a, b) in enumerate(zip(before, after, strict=True)):
-            assert_same(a, b, f"{path}[{index}]")
-    elif isinstance(before, th.Tensor):
-        assert th.equal(before, after), path
-    else:
-        assert before == after, path
 
 
 def train_until_error(model, timesteps: int) -> dict:
@@ -104,29 +79,23 @@ def assert_model_intact_and_usable(model, before: dict, tmp_path) -> None:
         assert np.all(np.isfinite(action))
 
 
-def make_models() -> dict:
-    pendulum = dict(learning_starts=32, batch_size=16, train_freq=1, gradient_steps=1)
-    return {
-        "MaxEntPPO": lambda env: MaxEntPPO("MlpPolicy", env, n_steps=32, batch_size=16, n_epochs=2, seed=0),
-        "DSPG": lambda env: DSPG("MlpPolicy", env, policy_kwargs=dict(net_arch=[16]), ent_coef="auto", seed=0, **pendulum),
-        "SoftQL-discrete": lambda env: SoftQL("MlpPolicy", env, learning_starts=32, batch_size=16, ent_coef="auto", seed=0),
-        "SoftQL-continuous": lambda env: SoftQL("MlpPolicy", env, seed=0, **pendulum),
-    }
-
-
-ENV_IDS = {
-    "MaxEntPPO": "CartPole-v1",
-    "DSPG": "Pendulum-v1",
-    "SoftQL-discrete": "CartPole-v1",
-    "SoftQL-continuous": "Pendulum-v1",
+# what each algorithm's message says (SoftQL's with the hint common to all: wrap the env in VecCheckNan)
+NAN_MESSAGES = {
+    "MaxEntPPO": "MaxEntPPO: the loss is nan",
+    "DSPG": "DSPG: the critic loss is nan",
+    "SoftQL-discrete": "SoftQL: the loss is nan",
+    "SoftQL-continuous": "SoftQL: the loss is nan",
 }
 
 
-@pytest.mark.parametrize("name", list(ENV_IDS))
+@pytest.mark.parametrize("name", ONE_EACH)
 def test_nan_reward_leaves_the_model_as_before_the_update(name, tmp_path):
-    model = make_models()[name](Corrupting(gym.make(ENV_IDS[name]), after=60, value=float("nan")))
+    algorithm = ALGORITHMS[name]
+    learned_temperature = dict(ent_coef="auto") if name in ("DSPG", "SoftQL-discrete") else {}
+    model = algorithm.make(Corrupting(gym.make(algorithm.env_id), after=60, value=float("nan")), seed=0, **learned_temperature)
     result = train_until_error(model, 400)
-    assert "is nan" in result["message"]
+    assert "is nan" in result["message"] and NAN_MESSAGES[name] in result["message"]
+    assert "VecCheckNan" in result["message"]
     assert_model_intact_and_usable(model, result["state"], tmp_path)
 
 
@@ -186,35 +155,49 @@ def test_the_error_is_both_kinds():
     assert issubclass(NonFiniteError, RuntimeError) and issubclass(NonFiniteError, ValueError)
 
 
-@pytest.mark.parametrize("algorithm, env_id", [(DSPG, "Pendulum-v1"), (SoftQL, "CartPole-v1"), (SoftQL, "Pendulum-v1")])
+@pytest.mark.parametrize("name", OFF_POLICY)
 @pytest.mark.parametrize(
     "kwargs",
     [dict(n_steps=3), dict(replay_buffer_kwargs=dict(n_steps=3)), dict(replay_buffer_class=NStepReplayBuffer)],
 )
-def test_n_step_returns_are_refused(algorithm, env_id, kwargs):
+def test_n_step_returns_are_refused(name, kwargs):
     """SB3's n-step buffer sums rewards only: a soft target on it would lose the intermediate entropy terms."""
+    algorithm = ALGORITHMS[name]
     with pytest.raises(ValueError, match="one-step targets only"):
-        algorithm("MlpPolicy", env_id, **kwargs)
+        algorithm.algorithm("MlpPolicy", algorithm.env_id, **kwargs)
+
+
+ALL, OFF = ONE_EACH, [name for name in ONE_EACH if name in OFF_POLICY]
+# Arguments several algorithms share, refused by each (the algorithm-specific ones are in each algorithm's tests)
+BAD_ARGUMENTS = [
+    (dict(gamma=1.5), "gamma", ALL),
+    (dict(learning_rate=-1e-3), "learning_rate", ALL),
+    (dict(max_grad_norm=0.0), "max_grad_norm", ALL),
+    (dict(max_grad_norm=-0.5), "max_grad_norm", ALL),
+    (dict(ent_coef=-0.1), "ent_coef", ALL),
+    (dict(ent_coef=float("nan")), "ent_coef", ALL),
+    (dict(ent_coef="automatic"), "ent_coef", OFF),
+    (dict(ent_coef="auto_-1"), "initial value of `ent_coef", OFF),
+    (dict(ent_coef="auto", target_entropy="high"), "target_entropy", ["DSPG", "SoftQL-discrete"]),
+    (dict(tau=0.0), "tau", OFF),
+    (dict(tau=1.5), "tau", OFF),
+    (dict(batch_size=0), "batch_size", OFF),
+    (dict(buffer_size=0), "buffer_size", OFF),
+    (dict(policy_kwargs=dict(net_arch=[0])), "net_arch", ALL),
+    (dict(policy_kwargs=dict(net_arch=[-3])), "net_arch", ALL),
+    (dict(policy_kwargs=dict(net_arch=["a"])), "net_arch", ALL),
+    (dict(policy_kwargs=dict(net_arch=dict(pi=[64], vf="64"))), "net_arch", ALL),
+]
 
 
 @pytest.mark.parametrize(
-    "make, message",
-    [
-        (lambda: MaxEntPPO("MlpPolicy", "CartPole-v1", max_grad_norm=-0.5), "max_grad_norm"),
-        (lambda: MaxEntPPO("MlpPolicy", "CartPole-v1", gamma=1.5), "gamma"),
-        (lambda: MaxEntPPO("MlpPolicy", "CartPole-v1", ent_coef=-0.01), "ent_coef"),
-        (lambda: MaxEntPPO("MlpPolicy", "CartPole-v1", ent_coef=float("nan")), "ent_coef"),
-        (lambda: MaxEntPPO("MlpPolicy", "CartPole-v1", maxent_coef=float("inf")), "maxent_coef"),
-        (lambda: MaxEntPPO("MlpPolicy", "CartPole-v1", policy_kwargs=dict(net_arch=[0])), "net_arch"),
-        (lambda: MaxEntPPO("MlpPolicy", "CartPole-v1", policy_kwargs=dict(net_arch=dict(pi=[64], vf="64"))), "net_arch"),
-        (lambda: SoftQL("MlpPolicy", "CartPole-v1", policy_kwargs=dict(net_arch=["a"])), "net_arch"),
-        (lambda: DSPG("MlpPolicy", "Pendulum-v1", policy_kwargs=dict(net_arch=[-3])), "net_arch"),
-        (lambda: DSPG("MlpPolicy", "Pendulum-v1", buffer_size=0), "buffer_size"),
-    ],
+    "name, kwargs, message",
+    [pytest.param(name, kwargs, message, id=f"{name}-{kwargs}") for kwargs, message, names in BAD_ARGUMENTS for name in names],
 )
-def test_bad_arguments_are_refused_at_construction(make, message):
+def test_bad_arguments_are_refused_at_construction(name, kwargs, message):
+    algorithm = ALGORITHMS[name]
     with pytest.raises(ValueError, match=message):
-        make()
+        algorithm.algorithm("MlpPolicy", algorithm.env_id, **kwargs)
 
 
 def test_infinite_gradient_clipping_is_allowed():
@@ -238,17 +221,3 @@ def test_procgen_vec_env_names_its_misuse():
     env.close()
     with pytest.raises(RuntimeError, match="was closed"):
         env.step(np.array([1, 2]))
-
-
-def test_a_file_of_another_algorithm_is_named(tmp_path):
-    from stable_baselines3 import PPO
-
-    DSPG("MlpPolicy", "Pendulum-v1", buffer_size=100, policy_kwargs=dict(net_arch=[8])).save(tmp_path / "dspg")
-    MaxEntPPO("MlpPolicy", "CartPole-v1", policy_kwargs=dict(net_arch=[8])).save(tmp_path / "maxent_ppo")
-    PPO("MlpPolicy", "CartPole-v1", policy_kwargs=dict(net_arch=[8])).save(tmp_path / "ppo")
-    for algorithm, name in ((MaxEntPPO, "dspg"), (DSPG, "maxent_ppo"), (SoftQL, "maxent_ppo"), (SoftQL, "dspg")):
-        with pytest.raises(ValueError, match=f"the policy of another algorithm: {algorithm.__name__} can load only"):
-            algorithm.load(tmp_path / name)
-    # SB3's PPO files load into MaxEntPPO (a subclass of PPO), and each class still loads its own
-    assert MaxEntPPO.load(tmp_path / "ppo.zip").policy is not None
-    assert DSPG.load(tmp_path / "dspg").policy is not None

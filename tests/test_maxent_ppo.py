@@ -1,32 +1,22 @@
-"""MaxEntPPO: exact reduction to PPO, closed-form max-ent optima, spaces, policies, errors, logging."""
+"""MaxEntPPO: exact reduction to PPO, closed-form max-ent optima, the paper's PPO2 edit, its own errors, logging.
+
+What MaxEntPPO shares with DSPG and SoftQL (spaces, CNN and dict observations, save/load, seeding, NaN) is tested by
+concern in test_run.py, test_cnn.py, test_dict_env.py, test_save_load.py, test_deterministic.py and test_failures.py.
+"""
 
 import numpy as np
 import pytest
 import torch as th
+from algorithms import params_equal
 from stable_baselines3 import PPO
 from stable_baselines3.common.env_util import make_vec_env
-from stable_baselines3.common.envs import (
-    FakeImageEnv,
-    IdentityEnv,
-    IdentityEnvBox,
-    IdentityEnvMultiBinary,
-    IdentityEnvMultiDiscrete,
-    SimpleMultiObsEnv,
-)
 from stable_baselines3.common.logger import configure
 from stable_baselines3.common.utils import LinearSchedule
 
 from sb3_maxent import ExponentialSchedule, MaxEntPPO, TabularMDPEnv, soft_value_iteration
-from sb3_maxent.common.policies import ImpalaCnnPolicy
 from sb3_maxent.common.tabular import boltzmann_policy
-from sb3_maxent.maxent_ppo.buffers import SoftReturnRolloutBuffer
 
 MODES = ["one_step", "soft_returns"]
-
-
-def params_equal(model_a, model_b) -> bool:
-    state_a, state_b = model_a.policy.state_dict(), model_b.policy.state_dict()
-    return state_a.keys() == state_b.keys() and all(th.equal(state_a[k], state_b[k]) for k in state_a)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -42,17 +32,6 @@ def test_zero_temperature_is_exactly_ppo(mode, env_id, ent_coef):
     assert params_equal(ppo, maxent)
     # and the optimizer went through exactly the same steps
     assert ppo.policy.optimizer.state_dict()["state"][0]["step"] == maxent.policy.optimizer.state_dict()["state"][0]["step"]
-
-
-@pytest.mark.parametrize("mode", MODES)
-def test_seeded_runs_are_deterministic(mode):
-    kwargs = dict(maxent_coef=0.3, maxent_mode=mode, n_steps=64, batch_size=32, n_epochs=2, seed=7)
-    model_a = MaxEntPPO("MlpPolicy", "CartPole-v1", **kwargs).learn(256)
-    model_b = MaxEntPPO("MlpPolicy", "CartPole-v1", **kwargs).learn(256)
-    assert params_equal(model_a, model_b)
-    # a positive temperature does change the update
-    model_c = MaxEntPPO("MlpPolicy", "CartPole-v1", **{**kwargs, "maxent_coef": 0.0}).learn(256)
-    assert not params_equal(model_a, model_c)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -219,50 +198,6 @@ def test_entropy_regularization_does_not_prefer_the_high_entropy_branch(exact_br
 
 
 # ---------------------------------------------------------------------------------------------
-# Spaces and policies
-# ---------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize(
-    "env_class", [IdentityEnv, IdentityEnvMultiDiscrete, IdentityEnvMultiBinary, IdentityEnvBox], ids=lambda c: c.__name__
-)
-def test_action_spaces(mode, env_class):
-    env = env_class(dim=2) if env_class is not IdentityEnvBox else env_class(ep_length=10)
-    model = MaxEntPPO("MlpPolicy", env, maxent_mode=mode, n_steps=32, batch_size=16, n_epochs=1, seed=0)
-    model.learn(64)
-    assert model.logger.name_to_value["train/entropy"] != 0.0
-    assert model.logger.name_to_value["train/maxent_coef"] == pytest.approx(0.3)
-    assert 0.0 < model.logger.name_to_value["train/maxent_share"] <= 1.0
-
-
-@pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize("policy", ["CnnPolicy", "ImpalaCnnPolicy"])
-def test_image_policies(mode, policy):
-    env = FakeImageEnv(screen_height=40, screen_width=40, n_channels=3)
-    model = MaxEntPPO(policy, env, maxent_mode=mode, n_steps=16, batch_size=16, n_epochs=1, seed=0).learn(32)
-    if policy == "ImpalaCnnPolicy":
-        from sb3_maxent.common.torch_layers import ImpalaCNN
-
-        assert isinstance(model.policy.features_extractor, ImpalaCNN)
-        assert model.policy.features_extractor.features_dim == 256
-
-
-@pytest.mark.parametrize("mode", MODES)
-def test_multi_input_policy(mode):
-    env = SimpleMultiObsEnv(random_start=False)
-    model = MaxEntPPO("MultiInputPolicy", env, maxent_mode=mode, n_steps=32, batch_size=16, n_epochs=1, seed=0).learn(64)
-    if mode == "soft_returns":
-        assert isinstance(model.rollout_buffer, SoftReturnRolloutBuffer)
-
-
-def test_impala_policy_works_with_sb3_ppo():
-    env = FakeImageEnv(screen_height=64, screen_width=64, n_channels=3)
-    model = PPO(ImpalaCnnPolicy, env, n_steps=16, batch_size=16, n_epochs=1, seed=0).learn(16)
-    # depths 16/32/32 of the IMPALA paper: 64x64 -> 32 -> 16 -> 8, times 32 channels, then 256 units
-    assert model.policy.features_extractor.linear[0].in_features == 8 * 8 * 32
-    assert model.policy.features_extractor.linear[0].out_features == 256
-
-
-# ---------------------------------------------------------------------------------------------
 # maxent_units="advantage" is the paper's code: its edit of OpenAI Baselines' PPO2
 # ---------------------------------------------------------------------------------------------
 PPO2_CLIP_RANGE, PPO2_VF_COEF, BETA = 0.2, 0.5, 0.3
@@ -359,6 +294,7 @@ def test_advantage_units_are_the_papers_ppo2_edit():
     [
         (dict(maxent_coef=-0.1), "maxent_coef"),
         (dict(maxent_coef=float("nan")), "maxent_coef"),
+        (dict(maxent_coef=float("inf")), "maxent_coef"),
         (dict(maxent_coef="0.3"), "maxent_coef"),
         (dict(maxent_coef=lambda progress: progress - 0.5), "progress_remaining=0.4"),
         (dict(maxent_mode="exact"), "Unknown maxent_mode 'exact'"),
@@ -381,22 +317,8 @@ def test_unsupported_observation_space_is_named():
         MaxEntPPO("ImpalaCnnPolicy", "CartPole-v1")
 
 
-def test_nan_rewards_are_caught_with_a_message():
-    import gymnasium as gym
-
-    class NaNReward(gym.Wrapper):
-        def step(self, action):
-            obs, _, terminated, truncated, info = self.env.step(action)
-            return obs, float("nan"), terminated, truncated, info
-
-    env = NaNReward(gym.make("CartPole-v1"))
-    model = MaxEntPPO("MlpPolicy", env, n_steps=32, batch_size=16, n_epochs=1)
-    with pytest.raises(RuntimeError, match="the loss is nan"):
-        model.learn(64)
-
-
 # ---------------------------------------------------------------------------------------------
-# Schedules, logging, save/load
+# Schedules, logging, the fork of SB3's update
 # ---------------------------------------------------------------------------------------------
 def test_exponential_schedule():
     schedule = ExponentialSchedule(0.3, 0.003)
@@ -432,32 +354,6 @@ def test_logged_temperature_follows_the_schedule(mode, tmp_path):
     np.testing.assert_allclose(log["train/maxent_coef"].to_numpy()[1:], 0.01 ** (trained_timesteps / 256), rtol=1e-6)
     assert {"train/entropy", "train/maxent_bonus", "train/maxent_share", "train/advantage_std"} <= set(log.columns)
     assert np.all(log["train/entropy"].to_numpy()[1:] > 0)
-
-
-@pytest.mark.parametrize("mode", MODES)
-def test_save_load_round_trip(mode, tmp_path):
-    env = make_vec_env("CartPole-v1", n_envs=2, seed=0)
-    schedule = ExponentialSchedule(0.5, 0.05)
-    model = MaxEntPPO("MlpPolicy", env, maxent_coef=schedule, maxent_mode=mode, n_steps=32, batch_size=32, n_epochs=2, seed=0)
-    model.learn(128)
-    model.save(tmp_path / "model.zip")
-    loaded = MaxEntPPO.load(tmp_path / "model.zip", env=env)
-
-    assert params_equal(model, loaded)
-    opt_a, opt_b = model.policy.optimizer.state_dict(), loaded.policy.optimizer.state_dict()
-    for key in opt_a["state"]:
-        for name, value in opt_a["state"][key].items():
-            assert th.equal(value, opt_b["state"][key][name])
-    assert loaded.maxent_mode == mode
-    assert loaded.maxent_coef.value_schedule == schedule
-    assert loaded.maxent_coef(0.3) == model.maxent_coef(0.3)
-    assert type(loaded.rollout_buffer) is type(model.rollout_buffer)
-
-    observations = env.observation_space.sample()[None].repeat(4, axis=0)
-    np.testing.assert_array_equal(
-        model.predict(observations, deterministic=True)[0], loaded.predict(observations, deterministic=True)[0]
-    )
-    loaded.learn(64, reset_num_timesteps=False)  # training continues after loading
 
 
 def test_train_is_a_small_fork_of_sb3s_ppo_train():

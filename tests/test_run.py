@@ -1,0 +1,81 @@
+"""Every algorithm learns on each action space it supports, with several environments, and refuses the others."""
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from algorithms import ALGORITHMS, assert_trained, identity_env
+from gymnasium import spaces
+from stable_baselines3.common.env_util import make_vec_env
+from stable_baselines3.common.envs import IdentityEnv, IdentityEnvMultiBinary, IdentityEnvMultiDiscrete
+
+from sb3_maxent import DSPG, SoftQL
+
+
+@pytest.mark.parametrize(
+    "name, action_space",
+    [(name, action_space) for name, algorithm in ALGORITHMS.items() for action_space in algorithm.action_spaces],
+)
+def test_learns_on_its_action_spaces(name, action_space):
+    algorithm = ALGORITHMS[name]
+    model = algorithm.make(identity_env(action_space), seed=0).learn(algorithm.n_timesteps)
+    assert_trained(model)
+    obs = model.env.reset()
+    action, _ = model.predict(obs, deterministic=True)
+    assert model.action_space.contains(action[0])
+    # deterministic predictions are deterministic
+    assert np.array_equal(action, model.predict(obs, deterministic=True)[0])
+
+
+@pytest.mark.parametrize("name", list(ALGORITHMS))
+def test_multiple_envs(name):
+    algorithm = ALGORITHMS[name]
+    env = make_vec_env(algorithm.env_id, n_envs=2, seed=0)
+    # a buffer size from a YAML file is a float: it is taken as the integer it is
+    overrides = dict(buffer_size=1e3) if algorithm.off_policy else {}
+    model = algorithm.make(env, seed=0, **overrides).learn(2 * algorithm.n_timesteps)
+    assert_trained(model)
+    if algorithm.off_policy:
+        assert model.buffer_size == 1000 and model.replay_buffer.n_envs == 2
+    else:
+        assert model.rollout_buffer.n_envs == 2
+
+
+class UnboundedBoxEnv(gym.Env):
+    """Box actions with infinite bounds (that cannot be rescaled to [-1, 1])."""
+
+    observation_space = spaces.Box(-1.0, 1.0, (1,), np.float32)
+    action_space = spaces.Box(-np.inf, np.inf, (2,), np.float32)
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        return np.zeros(1, np.float32), {}
+
+    def step(self, action):
+        return np.zeros(1, np.float32), 0.0, True, False, {}
+
+
+class MatrixBoxEnv(UnboundedBoxEnv):
+    action_space = spaces.Box(-1.0, 1.0, (2, 2), np.float32)
+
+
+@pytest.mark.parametrize(
+    "algorithm, make_env, message",
+    [
+        (DSPG, lambda: IdentityEnv(dim=3), "only supports"),
+        (DSPG, lambda: IdentityEnvMultiDiscrete(2), None),
+        (DSPG, lambda: IdentityEnvMultiBinary(2), None),
+        (DSPG, UnboundedBoxEnv, "finite"),
+        (SoftQL, lambda: IdentityEnvMultiDiscrete(2), "Discrete and Box"),
+        (SoftQL, lambda: IdentityEnvMultiBinary(2), "Discrete and Box"),
+        (SoftQL, UnboundedBoxEnv, "finite"),
+        (SoftQL, MatrixBoxEnv, "flat"),
+    ],
+    ids=lambda value: value.__name__ if isinstance(value, type) else None,
+)
+def test_unsupported_action_spaces_raise_at_construction(algorithm, make_env, message):
+    """SB3's algorithms raise AssertionError for an unsupported action space; so do DSPG (an SB3 off-policy algorithm)
+    and SoftQL. For infinite bounds SB3 asserts first, before DSPG's own ValueError would."""
+    with pytest.raises((AssertionError, ValueError) if algorithm is DSPG and message == "finite" else AssertionError) as error:
+        algorithm("MlpPolicy", make_env())
+    if message is not None:
+        assert message in str(error.value)
