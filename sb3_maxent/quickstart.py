@@ -64,6 +64,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     for name in ("timesteps", "n_envs", "n_steps", "eval_episodes"):
         if getattr(args, name) <= 0:
             parser.error(f"--{name.replace('_', '-')} must be positive")
+    if not 1 <= args.num_levels <= 500:
+        parser.error(
+            "--num-levels must be in [1, 500]: the training levels [0, num_levels) stay apart from the test levels 500-999"
+        )
     return args
 
 

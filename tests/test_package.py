@@ -99,9 +99,13 @@ def test_quickstart_command_runs(tmp_path):
     assert (tmp_path / "logs" / "progress.csv").exists()
 
 
-def test_quickstart_rejects_bad_arguments():
+@pytest.mark.parametrize(
+    "arguments, message",
+    [(["--timesteps", "0"], "--timesteps must be positive"), (["--num-levels", "600"], "--num-levels must be in [1, 500]")],
+)
+def test_quickstart_rejects_bad_arguments(arguments, message):
     result = subprocess.run(
-        [sys.executable, "-m", "sb3_maxent.quickstart", "--timesteps", "0"], capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "sb3_maxent.quickstart", *arguments], capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 2
-    assert "--timesteps must be positive" in result.stderr
+    assert message in result.stderr
