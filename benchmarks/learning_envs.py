@@ -156,7 +156,6 @@ class MazeSpec:
         """The soft-optimal (Boltzmann) policy ``pi(a|s)`` by soft value iteration (hard-optimal when ``ent_coef = 0``)."""
         return soft_value_iteration(self.transitions, self.rewards, gamma, ent_coef, self.terminal).policy
 
-
     def exact_episode_length(self, policy: np.ndarray) -> float:
         """
         Mean episode length of a policy ``pi(a|s)`` from the start, with the time limit: E[min(T, limit)] =
