@@ -478,3 +478,23 @@ def test_closing_a_forgotten_env_does_not_need_the_cffi_lock():
         closed_without_the_lock = not closer.is_alive()
     closer.join()
     assert closed_without_the_lock
+
+
+def test_procgen_options_are_listed_once_and_reach_every_adapter():
+    """The game options are ProcgenEnv's signature; the gym3 kwargs, ProcgenVecEnv and the zoo wrapper follow it."""
+    from sb3_maxent.envs.procgen import procgen_gym3_kwargs, procgen_options
+
+    options = procgen_options()
+    assert {"distribution_mode", "num_levels", "start_level", "use_backgrounds", "paint_vel_info", "debug_mode"} <= set(
+        options
+    )
+    assert not {"game", "num_threads", "render_mode", "render_hires"} & set(options)
+    changed = {name: (not default if isinstance(default, bool) else None) for name, default in options.items()}
+    changed |= {"distribution_mode": "easy", "num_levels": 3, "start_level": 7, "debug_mode": 1}
+    kwargs = procgen_gym3_kwargs("fruitbot", **changed)
+    assert all(kwargs[name] == value for name, value in changed.items())
+    venv = ProcgenVecEnv("fruitbot", n_envs=2, **changed)
+    assert venv._gym3_kwargs == kwargs | {"num_threads": 4}
+    venv.close()
+    with pytest.raises(TypeError, match="unexpected keyword argument 'no_such_option'"):
+        procgen_gym3_kwargs("fruitbot", no_such_option=1)

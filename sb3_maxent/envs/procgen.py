@@ -9,6 +9,7 @@ itself when its episode ends, and ``observe()`` flags the first frame of the new
 ``procgen`` itself is imported only when an environment is created, so registering the ids is free.
 """
 
+import inspect
 import operator
 import warnings
 from typing import Any, NamedTuple
@@ -117,46 +118,43 @@ def _check_bool(name: str, value: Any) -> bool:
     return bool(value)
 
 
-def procgen_gym3_kwargs(
-    game: str,
-    distribution_mode: str = "hard",
-    num_levels: int = 0,
-    start_level: int = 0,
-    use_sequential_levels: bool = False,
-    center_agent: bool = True,
-    use_backgrounds: bool = True,
-    restrict_themes: bool = False,
-    use_monochrome_assets: bool = False,
-    use_generated_assets: bool = False,
-    paint_vel_info: bool = False,
-    debug_mode: int = 0,
-    num_threads: int = 4,
-    render_hires: bool = False,
-) -> dict[str, Any]:
+def procgen_options() -> dict[str, Any]:
+    """
+    Procgen's game options and their defaults (Procgen's), read from :class:`ProcgenEnv`'s signature: the one place
+    where they are listed and documented (:class:`~sb3_maxent.envs.ProcgenVecEnv` and the RL Zoo wrapper take the
+    same names).
+    """
+    parameters = inspect.signature(ProcgenEnv.__init__).parameters
+    return {name: p.default for name, p in parameters.items() if name not in _NOT_GAME_OPTIONS}
+
+
+# ProcgenEnv's arguments that are not options of the game (how it is run and rendered)
+_NOT_GAME_OPTIONS = frozenset({"self", "game", "num_threads", "render_mode", "render_hires"})
+
+
+def procgen_gym3_kwargs(game: str, num_threads: int = 4, render_hires: bool = False, **options: Any) -> dict[str, Any]:
     """
     Check Procgen's options and turn them into keyword arguments for ``procgen.ProcgenGym3Env``.
-    The defaults are Procgen's. Every problem raises a ``ValueError`` or ``TypeError`` naming the option
-    (procgen itself would fail an ``assert`` or terminate the process).
+    Every problem raises a ``ValueError`` or ``TypeError`` naming the option (procgen itself would fail an
+    ``assert`` or terminate the process).
 
     :param game: One of :data:`PROCGEN_GAMES`
-    :param distribution_mode: ``"easy"``, ``"hard"``, ``"extreme"`` (chaser, dodgeball, leaper, starpilot),
-        ``"memory"`` (caveflyer, dodgeball, heist, jumper, maze, miner) or ``"exploration"``
-        (caveflyer, climber, coinrun, heist, jumper, leaper, maze, ninja; it fixes the level itself)
-    :param num_levels: Number of distinct levels; 0 means unbounded (every level seed)
-    :param start_level: First level seed: levels are ``start_level, ..., start_level + num_levels - 1``
-    :param use_sequential_levels: Go on to the next level instead of ending the episode when a level is completed
-    :param center_agent: Center the view on the agent
-    :param use_backgrounds: Draw the background images
-    :param restrict_themes: Use a single theme (set of assets) per game
-    :param use_monochrome_assets: Draw with monochrome rectangles instead of the sprites
-    :param use_generated_assets: Use randomly generated assets instead of the sprites
-    :param paint_vel_info: Paint the agent's velocity into the top-left corner of the frame
-    :param debug_mode: Procgen's debug mode (an integer passed to the games)
     :param num_threads: Worker threads that step the copies of the game (0: step in the calling thread)
     :param render_hires: Also render a 512x512 frame every step (procgen's ``render_mode="rgb_array"``),
         which is about 40 times slower. Only for videos and human viewing.
+    :param options: The game's options, as :class:`ProcgenEnv` takes them (:func:`procgen_options`: names and
+        Procgen's defaults)
     :return: Keyword arguments for ``ProcgenGym3Env`` (all but ``num`` and ``rand_seed``)
     """
+    defaults = procgen_options()
+    unknown = sorted(set(options) - set(defaults))
+    if unknown:
+        raise TypeError(
+            f"procgen_gym3_kwargs() got an unexpected keyword argument {unknown[0]!r} (Procgen's options: "
+            f"{', '.join(defaults)})"
+        )
+    values = defaults | options
+    distribution_mode, num_levels, start_level = values["distribution_mode"], values["num_levels"], values["start_level"]
     check_procgen_game(game)
     if distribution_mode not in PROCGEN_DISTRIBUTION_MODES:
         raise ValueError(
@@ -174,20 +172,13 @@ def procgen_gym3_kwargs(
         raise ValueError(
             f"Procgen levels must be below 2**31: start_level ({start_level}) + num_levels ({num_levels}) is too large"
         )
-    kwargs: dict[str, Any] = {
-        "env_name": game,
-        "distribution_mode": distribution_mode,
-        "use_sequential_levels": _check_bool("use_sequential_levels", use_sequential_levels),
-        "center_agent": _check_bool("center_agent", center_agent),
-        "use_backgrounds": _check_bool("use_backgrounds", use_backgrounds),
-        "restrict_themes": _check_bool("restrict_themes", restrict_themes),
-        "use_monochrome_assets": _check_bool("use_monochrome_assets", use_monochrome_assets),
-        "use_generated_assets": _check_bool("use_generated_assets", use_generated_assets),
-        "paint_vel_info": _check_bool("paint_vel_info", paint_vel_info),
-        "debug_mode": _check_int("debug_mode", debug_mode, -(2**31) + 1),
-        "num_threads": _check_int("num_threads", num_threads, 0, 1024),
-        "render_mode": "rgb_array" if _check_bool("render_hires", render_hires) else None,
-    }
+    kwargs: dict[str, Any] = {"env_name": game, "distribution_mode": distribution_mode}
+    for name, default in defaults.items():  # the on/off options
+        if isinstance(default, bool):
+            kwargs[name] = _check_bool(name, values[name])
+    kwargs["debug_mode"] = _check_int("debug_mode", values["debug_mode"], -(2**31) + 1)
+    kwargs["num_threads"] = _check_int("num_threads", num_threads, 0, 1024)
+    kwargs["render_mode"] = "rgb_array" if _check_bool("render_hires", render_hires) else None
     if distribution_mode == "exploration":
         # Procgen's exploration mode is one fixed hard level per game and refuses num_levels/start_level
         if num_levels != 0 or start_level != 0:
@@ -350,22 +341,9 @@ class ProcgenEnv(gym.Env[np.ndarray, np.int64]):
         render_hires: bool = False,
     ) -> None:
         check_render_mode(render_mode, render_hires)
-        self._gym3_kwargs = procgen_gym3_kwargs(
-            game,
-            distribution_mode=distribution_mode,
-            num_levels=num_levels,
-            start_level=start_level,
-            use_sequential_levels=use_sequential_levels,
-            center_agent=center_agent,
-            use_backgrounds=use_backgrounds,
-            restrict_themes=restrict_themes,
-            use_monochrome_assets=use_monochrome_assets,
-            use_generated_assets=use_generated_assets,
-            paint_vel_info=paint_vel_info,
-            debug_mode=debug_mode,
-            num_threads=num_threads,
-            render_hires=render_hires,
-        )
+        arguments = locals()
+        options = {name: arguments[name] for name in procgen_options()}
+        self._gym3_kwargs = procgen_gym3_kwargs(game, num_threads=num_threads, render_hires=render_hires, **options)
         import_procgen_gym3_env()  # fail now, not at the first reset, when procgen is missing
         self.game = game
         self.render_mode = render_mode

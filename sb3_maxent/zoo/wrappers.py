@@ -11,24 +11,6 @@ import warnings
 
 from stable_baselines3.common.vec_env import VecEnv, VecMonitor
 
-# ProcgenEnv arguments that ProcgenVecEnv takes under the same name (the game and procgen's options)
-_VEC_ENV_KWARGS = (
-    "game",
-    "distribution_mode",
-    "num_levels",
-    "start_level",
-    "render_mode",
-    "render_hires",
-    "use_sequential_levels",
-    "center_agent",
-    "use_backgrounds",
-    "restrict_themes",
-    "use_monochrome_assets",
-    "use_generated_assets",
-    "paint_vel_info",
-    "debug_mode",
-)
-
 
 def _monitor_file(venv: VecEnv) -> str | None:
     """Path (without ``.monitor.csv``) of the first env's ``Monitor`` log, when the zoo asked for one."""
@@ -63,6 +45,7 @@ def native_procgen_vec_env(venv: VecEnv, num_threads: int = 4) -> VecEnv:
     :return: The native vectorized env (wrapped in ``VecMonitor`` when a monitor file is written)
     """
     from sb3_maxent.envs import ProcgenVecEnv
+    from sb3_maxent.envs.procgen import procgen_options
 
     if isinstance(venv, ProcgenVecEnv):
         return venv
@@ -74,8 +57,10 @@ def native_procgen_vec_env(venv: VecEnv, num_threads: int = 4) -> VecEnv:
             f"native_procgen_vec_env only replaces vectorized procgen/<game>-v0 envs, got {getattr(spec, 'id', spec)!r} "
             f"(entry point {entry_point!r}): remove vec_env_wrapper from the hyperparameters of this env"
         )
-    env_kwargs = {key: value for key, value in spec.kwargs.items() if key in _VEC_ENV_KWARGS}
-    unknown = sorted(set(spec.kwargs) - set(_VEC_ENV_KWARGS) - {"num_threads"})
+    # ProcgenEnv's arguments that ProcgenVecEnv takes under the same name: the game, its options, rendering
+    vec_env_kwargs = {"game", "render_mode", "render_hires", *procgen_options()}
+    env_kwargs = {key: value for key, value in spec.kwargs.items() if key in vec_env_kwargs}
+    unknown = sorted(set(spec.kwargs) - vec_env_kwargs - {"num_threads"})
     if unknown:
         raise ValueError(f"native_procgen_vec_env cannot pass the env kwargs {unknown} to ProcgenVecEnv")
     seeds = getattr(venv, "_seeds", None) or [None]
