@@ -22,7 +22,6 @@ Usage::
 """
 
 import argparse
-import json
 import shutil
 import sys
 import tempfile
@@ -40,7 +39,7 @@ CHECKPOINT_DIR = REPO_ROOT / "runs" / "checkpoints"
 sys.path.insert(0, str(REPO_ROOT / "benchmarks"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from train_hub_agents import KEPT_FILES, ORGANIZATION, run_command  # noqa: E402
+from train_hub_agents import package_log_folder, run_command  # noqa: E402
 
 
 @dataclass
@@ -181,20 +180,8 @@ def package(repo_name: str) -> dict[str, Any]:
         args = yaml.load(args_path.read_text(), Loader=yaml.UnsafeLoader)
         args["n_timesteps"] = comparison.budget
         args_path.write_text(yaml.dump(args))
-        push = [sys.executable, "-m", "sb3_maxent.zoo.push_to_hub", "--dry-run", "--algo", spec.algo, "--env", env_id]
-        push += ["-f", "logs", "-orga", ORGANIZATION, "--no-render", "--seed", "0", "--num-threads", "1"]
-        run_command([*push, "--stochastic"] if spec.stochastic else push, cwd=work)
-        packaged = work / "hub" / repo_name
         target = AGENTS_DIR / repo_name
-        if target.exists():
-            shutil.rmtree(target)
-        target.mkdir(parents=True)
-        files = [f"{repo_name}.zip", *KEPT_FILES] + (
-            ["vec_normalize.pkl"] if (packaged / "vec_normalize.pkl").is_file() else []
-        )
-        for name in files:
-            shutil.copyfile(packaged / name, target / name)
-    results = json.loads((target / "results.json").read_text())
+        results = package_log_folder(work, spec.algo, env_id, target, stochastic=spec.stochastic)
     with open(target / "README.md", "a") as card:
         card.write(card_section(repo_name, spec, comparison, seed, curve, results))
     size = sum(path.stat().st_size for path in target.iterdir())

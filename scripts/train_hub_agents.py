@@ -45,6 +45,32 @@ def run_command(command: list[str], cwd: Path) -> None:
     subprocess.run(command, cwd=cwd, check=True)
 
 
+def package_log_folder(work: Path, algo: str, env_id: str, target: Path, stochastic: bool = False) -> dict:
+    """
+    ``python -m sb3_maxent.zoo.push_to_hub --dry-run`` on the zoo log folder ``work/logs`` (RL Zoo's evaluation, 10
+    episodes, and its model card), then the repository folder trimmed to what ``rl_zoo3.load_from_hub`` downloads,
+    copied to ``target`` (replaced).
+
+    :param work: The folder holding ``logs/``
+    :param algo: The zoo alias
+    :param env_id: The env id
+    :param target: The repository folder to write
+    :param stochastic: Evaluate the stochastic policy instead of the deterministic one
+    :return: The evaluation (``results.json``)
+    """
+    push = [sys.executable, "-m", "sb3_maxent.zoo.push_to_hub", "--dry-run", "--algo", algo, "--env", env_id]
+    push += ["-f", "logs", "-orga", ORGANIZATION, "--no-render", "--seed", "0", "--num-threads", "1"]
+    run_command([*push, "--stochastic"] if stochastic else push, cwd=work)
+    packaged = work / "hub" / target.name
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    optional = ["vec_normalize.pkl"] if (packaged / "vec_normalize.pkl").is_file() else []
+    for name in (f"{target.name}.zip", *KEPT_FILES, *optional):
+        shutil.copyfile(packaged / name, target / name)
+    return json.loads((target / "results.json").read_text())
+
+
 def _card_section(repo_name: str, algo: str, env_id: str, class_name: str, results: dict, train_seconds: float) -> str:
     return f"""
 ## sb3-maxent
@@ -103,36 +129,8 @@ def train_and_package(repo_name: str) -> dict:
             cwd=work,
         )
         train_seconds = time.perf_counter() - start
-        run_command(
-            [
-                sys.executable,
-                "-m",
-                "sb3_maxent.zoo.push_to_hub",
-                "--dry-run",
-                "--algo",
-                algo,
-                "--env",
-                env_id,
-                "-f",
-                "logs",
-                "-orga",
-                ORGANIZATION,
-                "--no-render",
-                "--seed",
-                "0",
-                "--num-threads",
-                "1",
-            ],
-            cwd=work,
-        )
-        packaged = work / "hub" / repo_name
         target = AGENTS_DIR / repo_name
-        if target.exists():
-            shutil.rmtree(target)
-        target.mkdir(parents=True)
-        for name in (f"{repo_name}.zip", *KEPT_FILES):
-            shutil.copyfile(packaged / name, target / name)
-    results = json.loads((target / "results.json").read_text())
+        results = package_log_folder(work, algo, env_id, target)
     with open(target / "README.md", "a") as card:
         card.write(_card_section(repo_name, algo, env_id, class_name, results, train_seconds))
     size = sum(path.stat().st_size for path in target.iterdir())
