@@ -25,8 +25,7 @@ import numpy as np
 import torch as th
 from gymnasium import spaces
 from stable_baselines3 import SAC
-from stable_baselines3.common.logger import configure
-from timing import interleaved, median
+from timing import interleaved, median, silent
 from torch import nn
 from torch.nn import functional as F
 
@@ -190,7 +189,7 @@ def main() -> None:
     }
     for model in (dspg, sac):
         fill_buffer(model, rng)
-        model.set_logger(configure(None, []))
+        silent(model)
     plain = variants["plain PyTorch DSPG"]
     variants["plain PyTorch DSPG"] = lambda: plain(GRADIENT_STEPS)
 
@@ -205,7 +204,7 @@ def main() -> None:
             seed=0,
         )
         fill_buffer(compiled, rng)
-        compiled.set_logger(configure(None, []))
+        silent(compiled)
         for critic in (compiled.critic, compiled.critic_target):
             critic.sampled_q_values = th.compile(critic.sampled_q_values, dynamic=False)
         variants["sb3_maxent DSPG (compiled)"] = lambda: compiled.train(GRADIENT_STEPS, BATCH_SIZE)

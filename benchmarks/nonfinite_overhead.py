@@ -28,8 +28,7 @@ warnings.filterwarnings("ignore", message=".*Gym has been unmaintained.*")
 
 import numpy as np  # noqa: E402
 import torch as th  # noqa: E402
-from stable_baselines3.common.logger import Logger  # noqa: E402
-from timing import interleaved, median  # noqa: E402
+from timing import interleaved, median, silent  # noqa: E402
 
 OUTPUT = Path(__file__).resolve().parent.parent / "docs" / "results" / "nonfinite-overhead.md"
 
@@ -76,10 +75,6 @@ def checks_off(algorithm: str) -> Iterator[None]:
 def cases() -> list[tuple[str, str, Callable[[], Any], Callable[[Any], None], int]]:
     """(name, algorithm, make the model with its data, one timed update, gradient steps per update)."""
     from sb3_maxent import DSPG, MaxEntPPO, SoftQL
-
-    def silent(model: Any) -> Any:
-        model.set_logger(Logger(folder=None, output_formats=[]))
-        return model
 
     def maxent_ppo() -> Any:
         model = MaxEntPPO("MlpPolicy", "CartPole-v1", n_steps=2048, batch_size=64, n_epochs=10, seed=0, maxent_coef=0.01)

@@ -20,8 +20,7 @@ import torch as th
 from gymnasium import spaces
 from stable_baselines3 import DQN, SAC
 from stable_baselines3.common.base_class import BaseAlgorithm
-from stable_baselines3.common.logger import Logger
-from timing import interleaved, median
+from timing import interleaved, median, silent
 
 from sb3_maxent.softql import SoftQL
 
@@ -125,7 +124,7 @@ def main() -> None:
         models = []
         for name, factory in cases[case]:
             model = factory()
-            model.set_logger(Logger(folder=None, output_formats=[]))
+            silent(model)
             fill_replay_buffer(model, args.transitions)
             model.train(gradient_steps=3, batch_size=model.batch_size)  # type: ignore[attr-defined]  # warm-up
             models.append((name, model))

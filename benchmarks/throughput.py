@@ -43,8 +43,7 @@ warnings.filterwarnings("ignore", message=".*Gym has been unmaintained.*")
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import torch as th  # noqa: E402
-from stable_baselines3.common.logger import Logger  # noqa: E402
-from timing import interleaved, median  # noqa: E402
+from timing import interleaved, median, silent  # noqa: E402
 
 DEFAULT_OUTPUT_DIR = BENCHMARKS_DIR.parent / "docs" / "results"
 GROUPS = ("maxent_ppo", "dspg", "softql")
@@ -79,11 +78,6 @@ def rows_for(
             row["ratio_floor_cpu"] = cpu / medians[floor][1]
         rows.append(row)
     return rows
-
-
-def silent(model: Any) -> Any:
-    model.set_logger(Logger(folder=None, output_formats=[]))
-    return model
 
 
 # ---------------------------------------------------------------------------------------------------------------------

@@ -1,12 +1,15 @@
 """
-The one timing loop of the speed scripts: variants called in interleaved rounds, so that the load of a shared machine
-affects all of them alike, each taking each position of a round equally often; medians over the rounds.
+What the speed scripts share: the one timing loop (variants called in interleaved rounds, so that the load of a shared
+machine affects all of them alike, each taking each position of a round equally often; medians over the rounds), and
+a model that logs nothing.
 """
 
 import statistics
 import time
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
+
+from stable_baselines3.common.logger import Logger
 
 Sample = TypeVar("Sample")
 
@@ -53,3 +56,9 @@ def interleaved(
 def median(values: Any) -> float:
     """The median of the values (a shorthand for the scripts)."""
     return statistics.median(values)
+
+
+def silent(model: Any) -> Any:
+    """The model, with a logger that writes nothing (timed updates then spend nothing on logging output)."""
+    model.set_logger(Logger(folder=None, output_formats=[]))
+    return model
