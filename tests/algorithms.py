@@ -5,6 +5,7 @@ every concern shares (a model trained, two models equal).
 """
 
 import copy
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,27 +63,23 @@ class Algorithm:
 
 OFF_POLICY_SMALL = dict(learning_starts=20, batch_size=16, buffer_size=500, policy_kwargs=dict(net_arch=[16]))
 
+MAXENT_PPO = Algorithm(
+    "MaxEntPPO",
+    MaxEntPPO,
+    "CartPole-v1",
+    dict(n_steps=32, batch_size=16, n_epochs=2, policy_kwargs=dict(net_arch=[16])),
+    n_timesteps=96,
+    discrete=True,
+    action_spaces=("Discrete", "MultiDiscrete", "MultiBinary", "Box"),
+)
+
 ALGORITHMS = {
     algorithm.name: algorithm
     for algorithm in [
         # maxent_mode="one_step" (the default) and "soft_returns" differ in their rollout buffer
-        Algorithm(
-            "MaxEntPPO",
-            MaxEntPPO,
-            "CartPole-v1",
-            dict(n_steps=32, batch_size=16, n_epochs=2, policy_kwargs=dict(net_arch=[16])),
-            n_timesteps=96,
-            discrete=True,
-            action_spaces=("Discrete", "MultiDiscrete", "MultiBinary", "Box"),
-        ),
-        Algorithm(
-            "MaxEntPPO-soft_returns",
-            MaxEntPPO,
-            "CartPole-v1",
-            dict(maxent_mode="soft_returns", n_steps=32, batch_size=16, n_epochs=2, policy_kwargs=dict(net_arch=[16])),
-            n_timesteps=96,
-            discrete=True,
-            action_spaces=("Discrete", "MultiDiscrete", "MultiBinary", "Box"),
+        MAXENT_PPO,
+        dataclasses.replace(
+            MAXENT_PPO, name="MaxEntPPO-soft_returns", kwargs=dict(MAXENT_PPO.kwargs, maxent_mode="soft_returns")
         ),
         Algorithm(
             "DSPG",
