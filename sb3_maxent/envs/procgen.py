@@ -9,9 +9,12 @@ itself when its episode ends, and ``observe()`` flags the first frame of the new
 ``procgen`` itself is imported only when an environment is created, so registering the ids is free.
 """
 
+import functools
 import inspect
 import operator
 import warnings
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 import gymnasium as gym
@@ -118,14 +121,15 @@ def _check_bool(name: str, value: Any) -> bool:
     return bool(value)
 
 
-def procgen_options() -> dict[str, Any]:
+@functools.cache
+def procgen_options() -> Mapping[str, Any]:
     """
     Procgen's game options and their defaults (Procgen's), read from :class:`ProcgenEnv`'s signature: the one place
     where they are listed and documented (:class:`~sb3_maxent.envs.ProcgenVecEnv` and the RL Zoo wrapper take the
-    same names).
+    same names). Read once (read-only).
     """
     parameters = inspect.signature(ProcgenEnv.__init__).parameters
-    return {name: p.default for name, p in parameters.items() if name not in _NOT_GAME_OPTIONS}
+    return MappingProxyType({name: p.default for name, p in parameters.items() if name not in _NOT_GAME_OPTIONS})
 
 
 # ProcgenEnv's arguments that are not options of the game (how it is run and rendered)
@@ -153,7 +157,7 @@ def procgen_gym3_kwargs(game: str, num_threads: int = 4, render_hires: bool = Fa
             f"procgen_gym3_kwargs() got an unexpected keyword argument {unknown[0]!r} (Procgen's options: "
             f"{', '.join(defaults)})"
         )
-    values = defaults | options
+    values = {**defaults, **options}
     distribution_mode, num_levels, start_level = values["distribution_mode"], values["num_levels"], values["start_level"]
     check_procgen_game(game)
     if distribution_mode not in PROCGEN_DISTRIBUTION_MODES:
