@@ -564,13 +564,13 @@ def make_envs(
         env = make_vec_env(learning_envs.make_two_passage_maze, n_envs=agent.n_envs, seed=seed)
         return env, None, lambda model: learning_envs.evaluate_maze(model, n_episodes=n_episodes, seed=seed + 1000)
     if comparison.suite == "fruitbot":
-        from sb3_maxent.envs import ProcgenVecEnv
+        from sb3_maxent.envs import make_procgen_vec_env
 
         # the shipped entry's levels (train-procgen's: easy, training levels 0-499, evaluation on 500-999)
         entry, game = zoo_hyperparams("maxent_ppo", comparison.env_id), comparison.env_id.split("/")[1].split("-")[0]
-        env = ProcgenVecEnv(game, agent.n_envs, seed=seed, num_threads=1, **entry["env_kwargs"])
+        env = make_procgen_vec_env(game, agent.n_envs, seed=seed, num_threads=1, **entry["env_kwargs"])
         n_eval_envs, n_episodes = (2, 2) if tiny else (16, 32)
-        eval_env = ProcgenVecEnv(game, n_eval_envs, seed=seed + 1000, num_threads=1, **entry["eval_env_kwargs"])
+        eval_env = make_procgen_vec_env(game, n_eval_envs, seed=seed + 1000, num_threads=1, **entry["eval_env_kwargs"])
         metrics = {"test_return": False}  # the Procgen paper's evaluation: the stochastic policy
     else:
         env = make_vec_env(comparison.env_id, n_envs=agent.n_envs, seed=seed)
@@ -951,10 +951,10 @@ def write_config(args: argparse.Namespace, argv: list[str] | None, out_dir: Path
     config_path = out_dir / "config.json"
     config = json.loads(config_path.read_text()) if config_path.exists() else {}
     command = "python benchmarks/learning.py " + " ".join(argv if argv is not None else sys.argv[1:])
-    # a suite can be run in parts: keep every command that wrote into this directory
+    # a suite can be run in parts: keep every command that wrote into this directory (once: resuming repeats one)
     commands = config.pop("commands", [config.pop("command")] if "command" in config else [])
     config |= {
-        "commands": [*commands, command],
+        "commands": [*commands, command] if command not in commands else commands,
         "versions": {
             "python": platform.python_version(),
             "torch": th.__version__,

@@ -1,9 +1,10 @@
 """
-Procgen throughput: raw gym3 vs :class:`sb3_maxent.envs.ProcgenVecEnv` vs the Gymnasium env in SB3's DummyVecEnv.
+Procgen throughput: raw gym3 vs :class:`sb3_maxent.envs.ProcgenVecEnv` (bare, and in SB3's ``VecMonitor`` as
+:func:`~sb3_maxent.envs.make_procgen_vec_env` returns it) vs the Gymnasium env in SB3's DummyVecEnv.
 
-All three run in this one process on the same game with random actions; each is timed ``--repeats`` times,
+All four run in this one process on the same game with random actions; each is timed ``--repeats`` times,
 interleaved; the table gives the median steps/s and the median over repeats of the ratio to raw gym3 measured in
-the same repeat (the target for ProcgenVecEnv is >= 80 % of raw gym3). The DummyVecEnv is what
+the same repeat (the target for the monitored ProcgenVecEnv is >= 80 % of raw gym3). The DummyVecEnv is what
 ``make_vec_env("procgen/<game>-v0", n_envs)`` gives (Monitor wrappers, ``render_mode="rgb_array"``, which renders
 the 64x64 observation, not procgen's 512x512 frame).
 
@@ -22,7 +23,7 @@ import numpy as np
 from stable_baselines3.common.env_util import make_vec_env
 from timing import interleaved, median
 
-from sb3_maxent.envs import ProcgenVecEnv
+from sb3_maxent.envs import ProcgenVecEnv, make_procgen_vec_env
 from sb3_maxent.envs.procgen import make_gym3_env, procgen_gym3_kwargs
 
 
@@ -56,12 +57,15 @@ def main() -> None:
 
     vec_env = ProcgenVecEnv(args.game, n_envs=args.n_envs, seed=0, **options)
     vec_env.reset()
+    monitored_env = make_procgen_vec_env(args.game, n_envs=args.n_envs, num_levels=0, seed=0, **options)
+    monitored_env.reset()
     dummy_env = make_vec_env(f"procgen/{args.game}-v0", n_envs=args.n_envs, seed=0, env_kwargs=options)
     dummy_env.reset()
 
     candidates: dict[str, Callable[[np.ndarray], object]] = {
         "raw gym3 (act + observe)": raw_step,
         "ProcgenVecEnv": vec_env.step,
+        "VecMonitor(ProcgenVecEnv) via make_procgen_vec_env": monitored_env.step,
         "DummyVecEnv(gym.make) via make_vec_env": dummy_env.step,
     }
     # DummyVecEnv is much slower: fewer steps keep each of its measurements about as long as the others
@@ -73,10 +77,10 @@ def main() -> None:
 
     raw = results["raw gym3 (act + observe)"]
     print(f"Procgen {args.game} ({args.distribution_mode}), n_envs={args.n_envs}, median of {args.repeats} repeats")
-    print(f"{'':42s} {'steps/s':>10s} {'ratio to raw':>13s}")
+    print(f"{'':52s} {'steps/s':>10s} {'ratio to raw':>13s}")
     for name, values in results.items():
         ratio = median(value / raw_value for value, raw_value in zip(values, raw, strict=True))
-        print(f"{name:42s} {median(values):10.0f} {ratio:13.2f}")
+        print(f"{name:52s} {median(values):10.0f} {ratio:13.2f}")
     raw_env.close()
     vec_env.close()
     dummy_env.close()

@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     from stable_baselines3.common.vec_env import VecNormalize
 
     from sb3_maxent import MaxEntPPO
-    from sb3_maxent.envs import ProcgenVecEnv, procgen_level_split
+    from sb3_maxent.envs import make_procgen_vec_env, procgen_level_split
     from sb3_maxent.zoo import algorithm_kwargs, hyperparams_path, normalize_kwargs, read_entry
 
     output_dir = Path(args.output_dir).resolve()
@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if args.ent_coef is not None:
         hyperparams["ent_coef"] = args.ent_coef
     train_env = VecNormalize(
-        ProcgenVecEnv(args.game, args.n_envs, seed=args.seed, **train_levels),
+        make_procgen_vec_env(args.game, args.n_envs, seed=args.seed, **train_levels),
         **(normalize_kwargs(entry) or {}),
     )
     model: PPO
@@ -149,9 +149,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     n_eval_envs = min(args.eval_episodes, 16)
     start = time.time()
     train_return = evaluate(
-        model, ProcgenVecEnv(args.game, n_eval_envs, seed=args.seed + 1, **train_levels), args.eval_episodes
+        model, make_procgen_vec_env(args.game, n_eval_envs, seed=args.seed + 1, **train_levels), args.eval_episodes
     )
-    test_return = evaluate(model, ProcgenVecEnv(args.game, n_eval_envs, seed=args.seed + 1, **test_levels), args.eval_episodes)
+    test_return = evaluate(
+        model, make_procgen_vec_env(args.game, n_eval_envs, seed=args.seed + 1, **test_levels), args.eval_episodes
+    )
     eval_seconds = time.time() - start
 
     results = {

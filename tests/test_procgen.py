@@ -16,7 +16,7 @@ from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.evaluation import evaluate_policy
 from stable_baselines3.common.logger import configure
 from stable_baselines3.common.monitor import Monitor
-from stable_baselines3.common.vec_env import VecFrameStack, VecNormalize, VecTransposeImage
+from stable_baselines3.common.vec_env import VecFrameStack, VecMonitor, VecNormalize, VecTransposeImage
 
 import sb3_maxent  # noqa: F401  (registers the ids)
 from sb3_maxent.envs import (
@@ -197,11 +197,13 @@ def test_make_vec_env_does_not_render_hires():
 
 def test_vec_env_steps_and_episode_statistics():
     n_envs = 8
-    venv = ProcgenVecEnv("fruitbot", n_envs=n_envs, distribution_mode="easy", seed=0)
+    venv = make_procgen_vec_env("fruitbot", n_envs=n_envs, num_levels=0, seed=0)
+    assert isinstance(venv, VecMonitor) and isinstance(venv.venv, ProcgenVecEnv)
+    assert venv.game == "fruitbot" and venv.distribution_mode == "easy"  # (VecMonitor forwards attributes)
     obs = venv.reset()
     assert obs.shape == (n_envs, 64, 64, 3) and obs.dtype == np.uint8
     assert venv.observation_space.shape == (64, 64, 3) and venv.action_space.n == 15
-    assert set(venv.reset_infos[0]) == {"level_seed", "prev_level_seed", "prev_level_complete"}
+    assert set(venv.unwrapped.reset_infos[0]) == {"level_seed", "prev_level_seed", "prev_level_complete"}
     returns, lengths, n_episodes = np.zeros(n_envs), np.zeros(n_envs, dtype=int), 0
     for actions in random_actions(2, (300, n_envs)):
         new_obs, rewards, dones, infos = venv.step(actions)
@@ -224,6 +226,28 @@ def test_vec_env_steps_and_episode_statistics():
         obs = new_obs
     assert n_episodes >= n_envs
     venv.close()
+
+
+def test_bare_vec_env_keeps_no_episode_statistics(tmp_path):
+    """ProcgenVecEnv is a DummyVecEnv without Monitor: VecMonitor adds the statistics, without a warning."""
+    venv = ProcgenVecEnv("fruitbot", n_envs=4, distribution_mode="easy", seed=0)
+    assert venv.env_is_wrapped(Monitor) == [False] * 4
+    venv.reset()
+    done_infos = []
+    for actions in random_actions(2, (250, 4)):
+        _, _, dones, infos = venv.step(actions)
+        done_infos += [infos[env_idx] for env_idx in np.flatnonzero(dones)]
+    assert done_infos and all("episode" not in info and "terminal_observation" in info for info in done_infos)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # VecMonitor warns over an env that has Monitor statistics already
+        monitored = make_procgen_vec_env("fruitbot", n_envs=2, seed=0, monitor_kwargs={"filename": str(tmp_path / "log")})
+    monitored.reset()
+    for actions in random_actions(3, (250, 2)):
+        monitored.step(actions)
+    monitored.close()
+    with open(tmp_path / "log.monitor.csv") as file:
+        rows = list(csv.DictReader(line for line in file if not line.startswith("#")))
+    assert rows and all(float(row["r"]).is_integer() and int(row["l"]) > 0 for row in rows)
 
 
 def test_vec_env_seeding():
@@ -275,7 +299,7 @@ def test_vec_env_attributes_render_and_wrappers():
         venv.get_attr("no_such_attribute")
     with pytest.raises(AttributeError, match="no per-env method"):
         venv.env_method("no_such_method")
-    assert venv.env_is_wrapped(Monitor) == [True] * 3
+    assert venv.env_is_wrapped(Monitor) == [False] * 3
     assert venv.env_is_wrapped(gym.wrappers.TimeLimit) == [False] * 3
     images = venv.get_images()
     assert len(images) == 3 and all(image.shape == (64, 64, 3) for image in images)
@@ -290,9 +314,7 @@ def test_vec_env_attributes_render_and_wrappers():
 def test_vec_env_with_sb3_wrappers():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # e.g. VecFrameStack's "without terminal_observation" warning
-        venv = VecNormalize(
-            ProcgenVecEnv("fruitbot", n_envs=4, distribution_mode="easy", seed=0), norm_obs=False, norm_reward=True
-        )
+        venv = VecNormalize(make_procgen_vec_env("fruitbot", n_envs=4, seed=0), norm_obs=False, norm_reward=True)
         stacked = VecTransposeImage(VecFrameStack(venv, n_stack=2))
         obs = stacked.reset()
         assert obs.shape == (4, 6, 64, 64) and obs.dtype == np.uint8
@@ -303,11 +325,11 @@ def test_vec_env_with_sb3_wrappers():
             for env_idx in np.flatnonzero(dones):
                 saw_done = True
                 assert infos[env_idx]["terminal_observation"].shape == (6, 64, 64)
-                # Monitor statistics are the raw returns, not the normalized ones
+                # VecMonitor's statistics are the raw returns, not the normalized ones
                 assert float(infos[env_idx]["episode"]["r"]).is_integer()
         assert saw_done
         assert venv.ret_rms.count > 1
-        # evaluate_policy sees Monitor statistics (no warning) and reports raw returns
+        # evaluate_policy sees VecMonitor's statistics (no warning) and reports raw returns
         model = PPO(
             "CnnPolicy", stacked, n_steps=16, batch_size=32, policy_kwargs={"features_extractor_kwargs": {"features_dim": 32}}
         )
@@ -376,7 +398,7 @@ def test_make_procgen_vec_env_splits():
     assert (test_env.start_level, test_env.num_levels) == (500, 500)
     for venv, low, high in ((train_env, 0, 20), (test_env, 500, 1000)):
         venv.reset()
-        levels = {info["level_seed"] for info in venv.reset_infos}
+        levels = {info["level_seed"] for info in venv.unwrapped.reset_infos}
         for actions in random_actions(5, (150, 4)):
             levels |= {info["level_seed"] for info in venv.step(actions)[3]}
         assert all(low <= level < high for level in levels), levels

@@ -264,26 +264,37 @@ def test_native_procgen_vec_env(tmp_path):
     env_kwargs = dict(distribution_mode="easy", num_levels=10, start_level=3, use_backgrounds=False)
     envs = []
     for monitor_dir in (None, tmp_path):
-        venv = make_vec_env("procgen/coinrun-v0", n_envs=3, seed=7, env_kwargs=env_kwargs, monitor_dir=monitor_dir)
+        monitor_kwargs = {"info_keywords": ("is_success",)}  # (the zoo's monitor_kwargs)
+        venv = make_vec_env(
+            "procgen/coinrun-v0",
+            n_envs=3,
+            seed=7,
+            env_kwargs=env_kwargs,
+            monitor_dir=monitor_dir,
+            monitor_kwargs=monitor_kwargs,
+        )
         envs.append(native_procgen_vec_env(venv, num_threads=0))
-    plain, monitored = envs
-    assert isinstance(plain, ProcgenVecEnv) and isinstance(monitored, VecMonitor)
     for env in envs:
+        assert isinstance(env, VecMonitor) and isinstance(env.venv, ProcgenVecEnv)
         native = env.unwrapped
         assert (native.game, native.num_envs, native.start_level, native.num_levels) == ("coinrun", 3, 3, 10)
+    assert native_procgen_vec_env(envs[0]) is envs[0]  # already native
     # same seed -> same games: the seed of the zoo's vec env carries over
     observations = [env.reset() for env in envs]
     np.testing.assert_array_equal(observations[0], observations[1])
     rng = np.random.default_rng(0)
     for _ in range(2000):
         actions = rng.integers(15, size=3)
-        (obs_a, _, dones_a, _), (obs_b, _, dones_b, _) = (env.step(actions) for env in envs)
+        (obs_a, _, dones_a, infos_a), (obs_b, _, dones_b, infos_b) = (env.step(actions) for env in envs)
         np.testing.assert_array_equal(obs_a, obs_b)
         np.testing.assert_array_equal(dones_a, dones_b)
         if dones_b.any():
             break
     assert dones_b.any()
-    assert (tmp_path / "0.monitor.csv").read_text().count("\n") > 2  # header lines plus the episode
+    for env_idx in np.flatnonzero(dones_b):  # VecMonitor's episode statistics, with or without the zoo's log
+        assert infos_a[env_idx]["episode"]["l"] == infos_b[env_idx]["episode"]["l"] > 0
+    log_lines = (tmp_path / "0.monitor.csv").read_text().splitlines()
+    assert log_lines[1] == "r,l,t,is_success" and len(log_lines) > 2  # the zoo's info_keywords, and the episode
     for env in envs:
         env.close()
     with pytest.raises(ValueError, match="only replaces vectorized procgen"):

@@ -1,13 +1,12 @@
 """A native SB3 ``VecEnv`` over one vectorized ``procgen.ProcgenGym3Env``, and the train/test env helper."""
 
-import time
 from collections.abc import Sequence
 from typing import Any, Literal
 
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
-from stable_baselines3.common.monitor import Monitor
+from stable_baselines3.common.vec_env import VecMonitor
 from stable_baselines3.common.vec_env.base_vec_env import VecEnv, VecEnvIndices, VecEnvObs, VecEnvStepReturn
 
 from sb3_maxent.envs.procgen import (
@@ -33,13 +32,12 @@ class ProcgenVecEnv(VecEnv):
     ``n_envs`` copies of a Procgen game stepped by one ``procgen.ProcgenGym3Env(num=n_envs)`` (procgen's own
     worker threads), as a native SB3 ``VecEnv``: no Python loop over the copies, no subprocesses.
 
-    It behaves like ``VecMonitor(DummyVecEnv([ProcgenEnv] * n_envs))``: on the step that ends an episode,
-    ``info["episode"] = {"r": return, "l": length, "t": seconds since creation}`` as SB3's ``Monitor`` writes it,
-    so SB3's logger shows ``rollout/ep_rew_mean`` and ``rollout/ep_len_mean`` without wrapping, and
-    ``env_is_wrapped(Monitor)`` is True (``evaluate_policy`` then reads these true returns even under
-    ``VecNormalize``). There too: ``info["terminal_observation"]`` (procgen has no frame after the last action, so
-    it is the episode's last frame, the one the last action was taken from), ``info["is_success"]``
-    (procgen's ``prev_level_complete``: the finished level was completed). Every info carries ``level_seed``,
+    Like ``DummyVecEnv([ProcgenEnv] * n_envs)``, it keeps no episode statistics: wrap it in SB3's ``VecMonitor``
+    for ``info["episode"]`` (SB3's logger then shows ``rollout/ep_rew_mean``, and ``evaluate_policy`` reads the
+    true returns even under ``VecNormalize``). :func:`make_procgen_vec_env` returns it so wrapped. On the step
+    that ends an episode: ``info["terminal_observation"]`` (procgen has no frame after the last action, so it is
+    the episode's last frame, the one the last action was taken from) and ``info["is_success"]`` (procgen's
+    ``prev_level_complete``: the finished level was completed). Every info carries ``level_seed``,
     ``prev_level_seed`` and ``prev_level_complete``. Procgen cannot tell time-outs from terminations: every end of
     episode is a termination (no ``TimeLimit.truncated``).
 
@@ -106,10 +104,6 @@ class ProcgenVecEnv(VecEnv):
             observation_space=spaces.Box(low=0, high=255, shape=PROCGEN_OBS_SHAPE, dtype=np.uint8),
             action_space=spaces.Discrete(PROCGEN_N_ACTIONS),
         )
-        # Monitor-style episode statistics
-        self._episode_returns = np.zeros(self.num_envs, dtype=np.float64)
-        self._episode_lengths = np.zeros(self.num_envs, dtype=np.int64)
-        self._t_start = time.time()
         self._gym3_env: Any = None
         self._obs: np.ndarray | None = None
         self._create_gym3_env()
@@ -122,8 +116,6 @@ class ProcgenVecEnv(VecEnv):
         _, obs, _ = self._gym3_env.observe()
         self._obs = obs["rgb"]
         self._fresh = True  # no step taken since creation
-        self._episode_returns[:] = 0.0
-        self._episode_lengths[:] = 0
 
     def _infos(self) -> list[dict[str, Any]]:
         buffers = gym3_info_buffers(self._gym3_env)
@@ -185,23 +177,10 @@ class ProcgenVecEnv(VecEnv):
         rewards, obs, firsts = self._gym3_env.observe()
         new_obs = obs["rgb"]
         infos = self._infos()
-        self._episode_returns += rewards
-        self._episode_lengths += 1
-        done_indices = np.flatnonzero(firsts)
-        if done_indices.size > 0:
-            elapsed = round(time.time() - self._t_start, 6)
-            for env_idx in done_indices.tolist():
-                info = infos[env_idx]
-                # Keys and rounding as SB3's Monitor
-                info["episode"] = {
-                    "r": round(float(self._episode_returns[env_idx]), 6),
-                    "l": int(self._episode_lengths[env_idx]),
-                    "t": elapsed,
-                }
-                info["terminal_observation"] = self._obs[env_idx].copy()  # type: ignore[index]
-                info["is_success"] = bool(info["prev_level_complete"])
-            self._episode_returns[done_indices] = 0.0
-            self._episode_lengths[done_indices] = 0
+        for env_idx in np.flatnonzero(firsts).tolist():
+            info = infos[env_idx]
+            info["terminal_observation"] = self._obs[env_idx].copy()  # type: ignore[index]
+            info["is_success"] = bool(info["prev_level_complete"])
         # gym3's observe() returned fresh arrays: hand them out as they are (the frames are kept, unmodified
         # by SB3's wrappers, for the next step's terminal observations and for get_images())
         self._obs = new_obs
@@ -292,14 +271,13 @@ class ProcgenVecEnv(VecEnv):
 
     def env_is_wrapped(self, wrapper_class: type[gym.Wrapper], indices: VecEnvIndices = None) -> list[bool]:
         """
-        No gymnasium wrappers here, but the episode statistics in the infos are SB3 ``Monitor``'s,
-        so this answers True for ``Monitor`` (and False otherwise).
+        The games are no gymnasium envs, so no gymnasium wrapper (``Monitor`` included) wraps them: always False.
 
         :param wrapper_class: Wrapper class
         :param indices: Indices of the envs
         :return: One bool per env
         """
-        return [wrapper_class is Monitor for _ in self._get_indices(indices)]
+        return [False for _ in self._get_indices(indices)]
 
 
 def make_procgen_vec_env(
@@ -312,8 +290,9 @@ def make_procgen_vec_env(
     num_test_levels: int = 500,
     test_start_level: int = 500,
     seed: int | None = None,
+    monitor_kwargs: dict[str, Any] | None = None,
     **kwargs: Any,
-) -> ProcgenVecEnv:
+) -> VecMonitor:
     """
     A :class:`ProcgenVecEnv` with the settings of the on-policy max-ent paper (FruitBot, easy mode, 500 training
     levels, 64 envs), and its train/test level split: the same arguments with ``split="train"`` and
@@ -321,6 +300,10 @@ def make_procgen_vec_env(
     evaluation env on the unseen levels ``[test_start_level, test_start_level + num_test_levels)`` (500-999 by
     default). Both check that the two ranges are finite and disjoint; ``split=None`` uses exactly
     ``num_levels`` and ``start_level`` (0 levels: unbounded) with no check.
+
+    As SB3's ``make_vec_env`` wraps each env in ``Monitor``, the result is wrapped in SB3's ``VecMonitor``: episode
+    returns and lengths in ``info["episode"]``, for SB3's logger and ``evaluate_policy``. Its attributes
+    (``game``, ``num_levels``, ...) are the :class:`ProcgenVecEnv`'s, ``.venv`` is the env itself.
 
     :param game: One of :data:`~sb3_maxent.envs.PROCGEN_GAMES`
     :param n_envs: Number of copies of the game
@@ -331,8 +314,10 @@ def make_procgen_vec_env(
     :param num_test_levels: Number of test levels
     :param test_start_level: First test level
     :param seed: Seed of the games (see :class:`ProcgenVecEnv`)
+    :param monitor_kwargs: Keyword arguments of SB3's ``VecMonitor`` (``filename`` to log the episodes to a CSV
+        file, ``info_keywords``, e.g. ``("is_success",)``)
     :param kwargs: Other arguments of :class:`ProcgenVecEnv` (``render_mode``, ``num_threads``, Procgen options)
-    :return: The vectorized environment
+    :return: The vectorized environment, in ``VecMonitor``
     """
     if split not in (None, "train", "test"):
         raise ValueError(f"Unknown split {split!r}: use 'train', 'test' or None")
@@ -345,7 +330,7 @@ def make_procgen_vec_env(
             names=("num_levels", "start_level", "num_test_levels", "test_start_level"),
         )
         start_level, num_levels = train if split == "train" else test
-    return ProcgenVecEnv(
+    env = ProcgenVecEnv(
         game,
         n_envs=n_envs,
         distribution_mode=distribution_mode,
@@ -354,3 +339,4 @@ def make_procgen_vec_env(
         seed=seed,
         **kwargs,
     )
+    return VecMonitor(env, **(monitor_kwargs or {}))

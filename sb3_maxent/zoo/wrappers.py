@@ -7,31 +7,35 @@ RL Zoo builds its environments with ``gymnasium.make`` once per env inside a ``D
 that swaps the zoo's vectorized env for a native one with the same game, options, number of envs and seed.
 """
 
-import warnings
+from typing import Any
 
 from stable_baselines3.common.vec_env import VecEnv, VecMonitor
 
 
-def _monitor_file(venv: VecEnv) -> str | None:
-    """Path (without ``.monitor.csv``) of the first env's ``Monitor`` log, when the zoo asked for one."""
+def _monitor_kwargs(venv: VecEnv) -> dict[str, Any]:
+    """
+    ``VecMonitor``'s arguments that keep what the zoo's ``Monitor`` of the first env does: its log file (path
+    without ``.monitor.csv``) and its ``info_keywords``, when the zoo asked for a log.
+    """
     envs = getattr(venv, "envs", None)  # DummyVecEnv only: the Monitor objects of a SubprocVecEnv live elsewhere
     if not envs:
-        return None
+        return {}
     writer = getattr(envs[0], "results_writer", None)
     file_handler = getattr(writer, "file_handler", None)
     name = getattr(file_handler, "name", None)
     if not isinstance(name, str) or not name.endswith(".monitor.csv"):
-        return None
-    return name[: -len(".monitor.csv")]
+        return {}
+    return {"filename": name[: -len(".monitor.csv")], "info_keywords": tuple(getattr(envs[0], "info_keywords", ()))}
 
 
 def native_procgen_vec_env(venv: VecEnv, num_threads: int = 4) -> VecEnv:
     """
     RL Zoo ``vec_env_wrapper`` for the ``procgen/<game>-v0`` ids: close the zoo's vectorized env and return a
     :class:`~sb3_maxent.envs.ProcgenVecEnv` with the same game, env kwargs (``env_kwargs`` or ``eval_env_kwargs``),
-    number of envs and seed. Episode statistics are the same (``ProcgenVecEnv`` writes ``Monitor``'s
-    ``info["episode"]``); when the zoo logs episodes to ``<log folder>/<rank>.monitor.csv``, they are written to
-    ``0.monitor.csv`` (the other ranks' files keep only their header). In a hyperparameter file::
+    number of envs and seed, in SB3's ``VecMonitor`` (the zoo's ``Monitor`` wrappers go with the zoo's env):
+    the same ``info["episode"]`` statistics; when the zoo logs episodes to ``<log folder>/<rank>.monitor.csv``,
+    they are written to ``0.monitor.csv`` (the other ranks' files keep only their header). In a hyperparameter
+    file::
 
         procgen/fruitbot-v0:
           vec_env_wrapper: sb3_maxent.zoo.wrappers.native_procgen_vec_env
@@ -42,12 +46,12 @@ def native_procgen_vec_env(venv: VecEnv, num_threads: int = 4) -> VecEnv:
 
     :param venv: The zoo's vectorized env of ``procgen/<game>-v0`` envs
     :param num_threads: Procgen worker threads stepping the games (``ProcgenVecEnv``'s default: 4)
-    :return: The native vectorized env (wrapped in ``VecMonitor`` when a monitor file is written)
+    :return: The native vectorized env, in ``VecMonitor``
     """
     from sb3_maxent.envs import ProcgenVecEnv
     from sb3_maxent.envs.procgen import procgen_options
 
-    if isinstance(venv, ProcgenVecEnv):
+    if isinstance(venv, VecMonitor) and isinstance(venv.venv, ProcgenVecEnv):
         return venv
     envs = getattr(venv, "envs", None)
     spec = envs[0].unwrapped.spec if envs else venv.get_attr("spec", [0])[0]
@@ -64,15 +68,10 @@ def native_procgen_vec_env(venv: VecEnv, num_threads: int = 4) -> VecEnv:
     if unknown:
         raise ValueError(f"native_procgen_vec_env cannot pass the env kwargs {unknown} to ProcgenVecEnv")
     seeds = getattr(venv, "_seeds", None) or [None]
-    monitor_file = _monitor_file(venv)
+    monitor_kwargs = _monitor_kwargs(venv)
     n_envs = venv.num_envs
     venv.close()
     native = ProcgenVecEnv(n_envs=n_envs, num_threads=num_threads, **env_kwargs)
     if seeds[0] is not None:
         native.seed(int(seeds[0]))
-    if monitor_file is None:
-        return native
-    with warnings.catch_warnings():
-        # ProcgenVecEnv reports Monitor's statistics itself; VecMonitor is only here to write the zoo's CSV file
-        warnings.filterwarnings("ignore", message=".*already wrapped with a `Monitor` wrapper.*")
-        return VecMonitor(native, filename=monitor_file)
+    return VecMonitor(native, **monitor_kwargs)
