@@ -83,6 +83,7 @@ def main() -> None:
         print(f"{name:52s} {median(values):10.0f} {ratio:13.2f}")
     raw_env.close()
     vec_env.close()
+    monitored_env.close()
     dummy_env.close()
 
 
