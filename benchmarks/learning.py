@@ -20,8 +20,9 @@ Suites (the first argument) and what they check:
   HalfCheetah, Ant, Walker2d (v5). The reduced budget (100k steps) gives DSPG and SAC the same network (2x256),
   batch (100), critic learning rate (3e-4), Polyak tau, warm-up (10k random steps), learned temperature and one
   gradient step per env step; DSPG keeps the paper's M = 64, actor learning rate 5e-5 and per-task clipping norm
-  (``MUJOCO_SHARED``). Measured: deterministic evaluation return (5 episodes), steps to fixed returns, wall time,
-  peak memory (replay observations stored as float32).
+  (``MUJOCO_SHARED``). Measured: deterministic evaluation return (5 episodes), steps to fixed returns, how steady each
+  seed's curve is (largest drop, mean change between evaluations), wall time, peak memory (replay observations stored
+  as float32).
 
 Budgets (``--budget``): ``tiny`` (seconds; a smoke test of the pipeline, not a result), ``reduced`` (what a
 2-core CPU can run: minutes for classic/multimodal; per FruitBot agent and seed, about 10 minutes for a tuning run
@@ -151,6 +152,7 @@ class Comparison:
     description: str = ""
     table_steps: tuple[int, ...] = ()  # steps at which summary.md tabulates every metric
     thresholds: dict[str, tuple[float, ...]] = field(default_factory=dict)  # metric -> values to reach (steps tabulated)
+    stability: tuple[str, ...] = ()  # metrics whose per-seed drops and swings are tabulated
 
 
 def from_zoo(algo_class: str, file: str, env_id: str, source: str = "sb3_maxent", **overrides: Any) -> Agent:
@@ -509,6 +511,7 @@ def mujoco_comparisons(budget: str) -> list[Comparison]:
                     + ", and SoftQL."
                 ),
                 thresholds={"eval_return": MUJOCO_THRESHOLDS[env_id]},
+                stability=("eval_return",),
             )
         )
     return comparisons

@@ -310,6 +310,44 @@ def thresholds_table(runs: pd.DataFrame, comparison: Any) -> str:
     return "\n".join(lines)
 
 
+def stability_table(runs: pd.DataFrame, comparison: Any) -> str:
+    """
+    How steady each seed's curve is (a claim of the DSPG paper: "more stable" than SAC), per metric of
+    ``comparison.stability``, mean ± std over seeds of: the largest drop, from the best evaluation so far to a later
+    one, over the whole run; the mean absolute change between consecutive evaluations in the second half of the run.
+    """
+    metrics = [metric for metric in comparison.stability if metric in runs]
+    header = [f"{metric}: {what}" for metric in metrics for what in ("largest drop", "mean change, 2nd half")]
+    lines = [
+        f"{comparison.task}: stability of each seed's curve (mean ± std over seeds; largest drop: best evaluation so far "
+        "minus a later one; mean change: mean |difference| between consecutive evaluations in the second half)",
+        "",
+        "| agent | seeds | " + " | ".join(header) + " |",
+        "|" + "---|" * (2 + len(header)),
+    ]
+
+    def mean_std(values: list[float]) -> str:
+        std = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+        return f"{np.mean(values):.0f} ± {std:.0f}"
+
+    for agent in comparison.agents:
+        agent_runs = runs[runs.agent == agent]
+        if agent_runs.empty:
+            continue
+        cells = [agent_label(comparison, agent), str(agent_runs.seed.nunique())]
+        for metric in metrics:
+            drops, changes = [], []
+            for _, seed_runs in agent_runs.groupby("seed"):
+                curve = seed_runs.sort_values("timesteps")
+                values = curve[metric].to_numpy(dtype=float)
+                drops.append(float(np.max(np.maximum.accumulate(values) - values)))
+                second_half = values[curve.timesteps.to_numpy() >= 0.5 * curve.timesteps.max()]
+                changes.append(float(np.mean(np.abs(np.diff(second_half)))) if len(second_half) > 1 else 0.0)
+            cells += [mean_std(drops), mean_std(changes)]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def write_suite_outputs(out_dir: Path, comparisons: list[Any], band: str = "std") -> list[Path]:
     """curves.csv, summary.csv, summary.md and the figures of every comparison that has finished runs."""
     frame = load_runs(out_dir)
@@ -341,6 +379,8 @@ def write_suite_outputs(out_dir: Path, comparisons: list[Any], band: str = "std"
             tables.append(steps_table(runs, comparison))
         if getattr(comparison, "thresholds", {}):
             tables.append(thresholds_table(runs, comparison))
+        if getattr(comparison, "stability", ()):
+            tables.append(stability_table(runs, comparison))
     pd.concat(summaries, ignore_index=True).to_csv(out_dir / "summary.csv", index=False)
     (out_dir / "summary.md").write_text("\n\n".join(tables) + "\n")
     written += [out_dir / "summary.csv", out_dir / "summary.md"]

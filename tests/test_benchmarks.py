@@ -182,6 +182,10 @@ def test_summary_tables_steps_to_thresholds_and_peak_memory() -> None:
     summary = plotting.summarize(frame, comparison)
     assert summary.set_index("agent").peak_rss_mb.to_dict() == {"DSPG": 203.0, "SAC": 103.0}  # the largest run's peak
     assert "| peak memory (MB) |" in plotting.markdown_table(summary, comparison)
+    # stability: DSPG seed 0 drops 120 -> 90 (30), seed 1 never drops; mean |change| over 20-30 steps: 30 and 400
+    comparison.stability = ("eval_return",)
+    table = plotting.stability_table(frame, comparison)
+    assert "| DSPG | 2 | 15 ± 21 | 215 ± 262 |" in table and "| SAC | 1 | 0 ± 0 | 10 ± 0 |" in table
 
 
 def test_printed_commands_run_each_run_alone(tmp_path: Path) -> None:
