@@ -188,6 +188,20 @@ def test_summary_tables_steps_to_thresholds_and_peak_memory() -> None:
     assert "| DSPG | 2 | 15 ± 21 | 215 ± 262 |" in table and "| SAC | 1 | 0 ± 0 | 10 ± 0 |" in table
 
 
+def test_replay_memory_measures_the_float32_saving(tmp_path: Path) -> None:
+    """replay_memory.py: a full buffer's resident memory is its arrays' size; float32 observations need about half."""
+    output = tmp_path / "replay-memory.md"
+    result = run_script("replay_memory.py", "--tasks", "Ant-v5", "--sizes", "50000", "--output", str(output))
+    rows = {row["storage"]: row for row in map(json.loads, result.stdout.splitlines()[:2])}
+    for row in rows.values():  # every page written: resident = the arrays' bytes (up to allocator slack)
+        assert row["resident_mb"] == pytest.approx(row["nbytes_mb"], rel=0.05)
+    assert rows["float64"]["observations_dtype"] == "float64" and rows["float32"]["observations_dtype"] == "float32"
+    # Ant: 105-dim observations stored twice dominate the transition (8 actions, reward, done, timeout at 4 bytes)
+    expected = (2 * 105 * 4 + 44) / (2 * 105 * 8 + 44)
+    assert rows["float32"]["nbytes_mb"] / rows["float64"]["nbytes_mb"] == pytest.approx(expected, rel=0.01)
+    assert "| Ant-v5 | 105 | 50,000 |" in output.read_text()
+
+
 def test_printed_commands_run_each_run_alone(tmp_path: Path) -> None:
     """--print-commands: one independent command per unfinished run (for a cluster); --plot-only gathers them."""
     args = ["multimodal", "--budget", "tiny", "--tasks", "bandit", "--agents", "SAC", "DSPG", "--seeds", "0", "1"]
