@@ -100,8 +100,11 @@ def zoo_entry(spec: BenchmarkAgent, comparison: Any) -> dict[str, Any]:
     return entry
 
 
-def best_run(spec: BenchmarkAgent) -> tuple[int, pd.DataFrame, Path]:
-    """(seed, curve, checkpoint folder) of the finished run with the best mean of the metric over its last quarter."""
+def best_run(spec: BenchmarkAgent) -> tuple[int, pd.DataFrame, Path, int]:
+    """
+    (seed, curve, checkpoint folder) of the finished run with the best mean of the metric over its last quarter, and
+    the number of finished runs it was chosen from.
+    """
     results = RESULTS_DIR / (spec.results_name or f"{spec.suite}-{spec.budget}") / "per_seed"
     candidates = []
     for path in sorted(results.glob(f"{spec.task}__{spec.agent}__seed*.csv")):
@@ -117,10 +120,12 @@ def best_run(spec: BenchmarkAgent) -> tuple[int, pd.DataFrame, Path]:
     if not candidates:
         raise FileNotFoundError(f"no finished run of {spec.agent} on {spec.task} with its final model ({results})")
     _, seed, curve, checkpoint = max(candidates, key=lambda candidate: candidate[0])
-    return seed, curve, checkpoint
+    return seed, curve, checkpoint, len(candidates)
 
 
-def card_section(repo_name: str, spec: BenchmarkAgent, comparison: Any, seed: int, curve: pd.DataFrame, results: dict) -> str:
+def card_section(
+    repo_name: str, spec: BenchmarkAgent, comparison: Any, seed: int, n_seeds: int, curve: pd.DataFrame, results: dict
+) -> str:
     import sb3_maxent
 
     final = curve.iloc[-1]
@@ -128,13 +133,16 @@ def card_section(repo_name: str, spec: BenchmarkAgent, comparison: Any, seed: in
     evaluation = "stochastic" if spec.stochastic else "deterministic"
     stochastic = " --stochastic" if spec.stochastic else ""
     levels = f" (env kwargs {spec.env_kwargs})" if spec.env_kwargs else ""
+    if n_seeds > 1:
+        chosen = f"the best of {n_seeds} seeds by the mean {spec.metric} over the last quarter of the run"
+    else:
+        chosen = "the only seed run so far"
     return f"""
 ## sb3-maxent
 
 Trained with sb3-maxent {sb3_maxent.__version__} (`{comparison.agents[spec.agent].algo}`) in the benchmark comparison
-"{comparison.description}" ({comparison.budget:,} steps, seed {seed}, the best of the comparison's seeds by the
-mean {spec.metric} over the last quarter of the run). The exact training command, from a clone of the sb3-maxent
-repository:
+"{comparison.description}" ({comparison.budget:,} steps, seed {seed}, {chosen}). The exact training command, from
+a clone of the sb3-maxent repository:
 
 ```bash
 python benchmarks/learning.py {spec.suite} --budget {spec.budget} --tasks {spec.task} --agents {spec.agent} --seeds {seed}
@@ -160,7 +168,7 @@ def package(repo_name: str) -> dict[str, Any]:
 
     spec = AGENTS[repo_name]
     comparison = next(c for c in learning.SUITES[spec.suite](spec.budget) if c.task == spec.task)
-    seed, curve, checkpoint = best_run(spec)
+    seed, curve, checkpoint, n_seeds = best_run(spec)
     env_id = comparison.env_id
     env_name = env_id.replace("/", "-")
     with tempfile.TemporaryDirectory() as work_dir:
@@ -183,7 +191,7 @@ def package(repo_name: str) -> dict[str, Any]:
         target = AGENTS_DIR / repo_name
         results = package_log_folder(work, spec.algo, env_id, target, stochastic=spec.stochastic)
     with open(target / "README.md", "a") as card:
-        card.write(card_section(repo_name, spec, comparison, seed, curve, results))
+        card.write(card_section(repo_name, spec, comparison, seed, n_seeds, curve, results))
     size = sum(path.stat().st_size for path in target.iterdir())
     print(f"{repo_name}: seed {seed}, {results['mean_reward']:.2f} +/- {results['std_reward']:.2f}, {size / 1e6:.1f} MB")
     return results
