@@ -502,7 +502,8 @@ def mujoco_comparisons(budget: str) -> list[Comparison]:
                 eval_freq,
                 {"eval_return": "episode return, deterministic policy (5 episodes)"},
                 description=(
-                    f"The DSPG paper's Fig. 1 / Table 1 on {env_id}: DSPG vs SB3's SAC"
+                    "Fig. 1 / Table 1 of Shi, Song and Wu (2019), 'Soft Policy Gradient Method for Maximum Entropy Deep "
+                    f"Reinforcement Learning', on {env_id}: DSPG vs SB3's SAC"
                     + (
                         " with the same network, batch, critic learning rate, warm-up and learned temperature"
                         if budget != "full"
