@@ -423,8 +423,8 @@ def fruitbot_comparisons(budget: str) -> list[Comparison]:
             eval_freq,
             metrics,
             description=(
-                "The on-policy max-ent paper's Fig. 3-5: PPO without entropy term, with the tuned entropy "
-                "regularization, and MaxEntPPO at the paper's beta 0.3 (and the tuned beta)."
+                "Fig. 3-5 of 'On-Policy Maximum Entropy Deep Reinforcement Learning': PPO without entropy term, "
+                "with the tuned entropy regularization, and MaxEntPPO at the paper's beta 0.3 (and the tuned beta)."
             ),
             table_steps=(steps // 4, steps // 2, steps),  # the paper's claims are about 1M of its 2M steps
         ),
