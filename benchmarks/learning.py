@@ -89,6 +89,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from stable_baselines3.common.callbacks import BaseCallback
+from timing import proc_status_mb
 
 from sb3_maxent.zoo import algorithm_kwargs, normalize_kwargs
 
@@ -618,8 +619,7 @@ def reset_peak_memory() -> None:
 def peak_memory_mb() -> float:
     """Peak resident memory (MiB) since the last :func:`reset_peak_memory`, or of the process."""
     try:
-        status = Path("/proc/self/status").read_text()
-        return int(next(line for line in status.splitlines() if line.startswith("VmHWM:")).split()[1]) / 1024
+        return proc_status_mb("VmHWM")
     except (OSError, StopIteration, ValueError):
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux units (KiB); macOS reports bytes
 

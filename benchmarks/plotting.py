@@ -65,6 +65,11 @@ def band_width(values: np.ndarray, band: str) -> float:
     return T_95.get(len(values) - 1, 1.96) * std / math.sqrt(len(values))
 
 
+def seed_std(values: np.ndarray) -> float:
+    """Standard deviation over seeds (``ddof=1``, NaNs left out), 0 for a single seed."""
+    return float(np.nanstd(values, ddof=1)) if len(values) > 1 else 0.0
+
+
 def load_runs(out_dir: Path) -> pd.DataFrame:
     """All finished per-seed learning curves of a suite directory."""
     paths = sorted(
@@ -219,7 +224,7 @@ def summarize(frame: pd.DataFrame, comparison: Any) -> pd.DataFrame:
         for metric in comparison.metrics:
             values = final[metric].to_numpy(dtype=float)
             row[f"{metric}_final_mean"] = float(np.nanmean(values))
-            row[f"{metric}_final_std"] = float(np.nanstd(values, ddof=1)) if len(values) > 1 else 0.0
+            row[f"{metric}_final_std"] = seed_std(values)
             if "return" in metric:
                 row[f"{metric}_best_mean"] = float(runs.groupby("timesteps")[metric].mean().max())
                 last_quarter = runs[runs.timesteps >= 0.75 * runs.timesteps.max()]
@@ -280,8 +285,7 @@ def steps_table(runs: pd.DataFrame, comparison: Any) -> str:
             cells = [agent_label(comparison, agent), f"{steps:,}", str(at.seed.nunique())]
             for metric in metrics:
                 values = at[metric].to_numpy(dtype=float)
-                std = float(np.nanstd(values, ddof=1)) if len(values) > 1 else 0.0
-                cells.append(f"{np.nanmean(values):.2f} ± {std:.2f}")
+                cells.append(f"{np.nanmean(values):.2f} ± {seed_std(values):.2f}")
             lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -327,8 +331,7 @@ def stability_table(runs: pd.DataFrame, comparison: Any) -> str:
     ]
 
     def mean_std(values: list[float]) -> str:
-        std = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
-        return f"{np.mean(values):.0f} ± {std:.0f}"
+        return f"{np.mean(values):.0f} ± {seed_std(np.asarray(values)):.0f}"
 
     for agent in comparison.agents:
         agent_runs = runs[runs.agent == agent]

@@ -17,15 +17,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from timing import proc_status_mb
+
 OUTPUT = Path(__file__).resolve().parent.parent / "docs" / "results" / "replay-memory.md"
 TASKS = ("Hopper-v5", "HalfCheetah-v5", "Walker2d-v5", "Ant-v5")
 STORAGE = ("float64", "float32")
-
-
-def resident_mb() -> float:
-    """The process's resident memory now (MiB), from ``/proc/self/status``."""
-    status = Path("/proc/self/status").read_text()
-    return int(next(line for line in status.splitlines() if line.startswith("VmRSS:")).split()[1]) / 1024
 
 
 def measure(env_id: str, buffer_size: int, storage: str) -> dict:
@@ -38,7 +34,7 @@ def measure(env_id: str, buffer_size: int, storage: str) -> dict:
     env = gym.make(env_id)
     observation_space, action_space = env.observation_space, env.action_space
     env.close()
-    before = resident_mb()
+    before = proc_status_mb("VmRSS")
     buffer_class = Float32ReplayBuffer if storage == "float32" else ReplayBuffer
     buffer = buffer_class(buffer_size, observation_space, action_space, device="cpu")
     arrays = [buffer.observations, buffer.next_observations, buffer.actions, buffer.rewards, buffer.dones, buffer.timeouts]
@@ -49,7 +45,7 @@ def measure(env_id: str, buffer_size: int, storage: str) -> dict:
         obs_dim=int(observation_space.shape[0]),
         buffer_size=buffer_size,
         storage=storage,
-        resident_mb=round(resident_mb() - before, 1),
+        resident_mb=round(proc_status_mb("VmRSS") - before, 1),
         nbytes_mb=round(sum(array.nbytes for array in arrays) / 2**20, 1),
         observations_dtype=str(buffer.observations.dtype),
     )

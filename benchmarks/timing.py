@@ -1,12 +1,13 @@
 """
 What the speed scripts share: the one timing loop (variants called in interleaved rounds, so that the load of a shared
-machine affects all of them alike, each taking each position of a round equally often; medians over the rounds), and
-a model that logs nothing.
+machine affects all of them alike, each taking each position of a round equally often; medians over the rounds), a
+model that logs nothing, and the process's memory as Linux reports it.
 """
 
 import statistics
 import time
 from collections.abc import Callable, Hashable
+from pathlib import Path
 from typing import Any, TypeVar
 
 from stable_baselines3.common.logger import Logger
@@ -19,6 +20,17 @@ def timed(fn: Callable[[], Any]) -> tuple[float, float]:
     start, start_cpu = time.perf_counter(), time.process_time()
     fn()
     return time.perf_counter() - start, time.process_time() - start_cpu
+
+
+def proc_status_mb(field: str) -> float:
+    """
+    A memory field of ``/proc/self/status`` in MiB (``VmRSS``: resident now, ``VmHWM``: peak resident).
+
+    :raises OSError: Without ``/proc`` (not Linux)
+    :raises StopIteration: Without that field
+    """
+    status = Path("/proc/self/status").read_text()
+    return int(next(line for line in status.splitlines() if line.startswith(f"{field}:")).split()[1]) / 1024
 
 
 def rotated(items: list[Any], repeat: int) -> list[Any]:
