@@ -100,31 +100,41 @@ def zoo_entry(spec: BenchmarkAgent, comparison: Any) -> dict[str, Any]:
     return entry
 
 
-def best_run(spec: BenchmarkAgent) -> tuple[int, pd.DataFrame, Path, int]:
+def best_run(spec: BenchmarkAgent) -> tuple[int, pd.DataFrame, Path, int, dict[int, float]]:
     """
-    (seed, curve, checkpoint folder) of the finished run with the best mean of the metric over its last quarter, and
-    the number of finished runs it was chosen from.
+    (seed, curve, checkpoint folder) of the finished run with the best mean of the metric over its last quarter among
+    the runs whose final model is in the checkpoint folder, the number of those runs, and the seeds that finished
+    without their model here (seed -> their last-quarter mean: the card names them, so that "the best of N" is true).
     """
     results = RESULTS_DIR / (spec.results_name or f"{spec.suite}-{spec.budget}") / "per_seed"
-    candidates = []
+    candidates, without_model = [], {}
     for path in sorted(results.glob(f"{spec.task}__{spec.agent}__seed*.csv")):
         if path.name.endswith(".partial.csv"):
             continue
+        curve = pd.read_csv(path)
+        last_quarter = curve[curve.timesteps >= 0.75 * curve.timesteps.max()]
+        score, seed = float(last_quarter[spec.metric].mean()), int(curve.seed.iloc[0])
         checkpoint = CHECKPOINT_DIR / f"{spec.suite}-{spec.budget}" / path.stem
         if not (checkpoint / "final_model.zip").is_file():
             print(f"{path.stem}: no final model in {checkpoint}, skipped")
+            without_model[seed] = score
             continue
-        curve = pd.read_csv(path)
-        last_quarter = curve[curve.timesteps >= 0.75 * curve.timesteps.max()]
-        candidates.append((float(last_quarter[spec.metric].mean()), int(curve.seed.iloc[0]), curve, checkpoint))
+        candidates.append((score, seed, curve, checkpoint))
     if not candidates:
         raise FileNotFoundError(f"no finished run of {spec.agent} on {spec.task} with its final model ({results})")
     _, seed, curve, checkpoint = max(candidates, key=lambda candidate: candidate[0])
-    return seed, curve, checkpoint, len(candidates)
+    return seed, curve, checkpoint, len(candidates), without_model
 
 
 def card_section(
-    repo_name: str, spec: BenchmarkAgent, comparison: Any, seed: int, n_seeds: int, curve: pd.DataFrame, results: dict
+    repo_name: str,
+    spec: BenchmarkAgent,
+    comparison: Any,
+    seed: int,
+    n_seeds: int,
+    without_model: dict[int, float],
+    curve: pd.DataFrame,
+    results: dict,
 ) -> str:
     import sb3_maxent
 
@@ -136,7 +146,10 @@ def card_section(
     if n_seeds > 1:
         chosen = f"the best of {n_seeds} seeds by the mean {spec.metric} over the last quarter of the run"
     else:
-        chosen = "the only seed run so far"
+        chosen = "the only seed run so far" if not without_model else "the only seed whose model was kept"
+    if without_model:
+        others = ", ".join(f"seed {other}: {score:.2f}" for other, score in sorted(without_model.items()))
+        chosen += f"; not among them, as their trained models were not kept: {others} (the same mean)"
     return f"""
 ## sb3-maxent
 
@@ -168,7 +181,7 @@ def package(repo_name: str) -> dict[str, Any]:
 
     spec = AGENTS[repo_name]
     comparison = next(c for c in learning.SUITES[spec.suite](spec.budget) if c.task == spec.task)
-    seed, curve, checkpoint, n_seeds = best_run(spec)
+    seed, curve, checkpoint, n_seeds, without_model = best_run(spec)
     env_id = comparison.env_id
     env_name = env_id.replace("/", "-")
     with tempfile.TemporaryDirectory() as work_dir:
@@ -191,7 +204,7 @@ def package(repo_name: str) -> dict[str, Any]:
         target = AGENTS_DIR / repo_name
         results = package_log_folder(work, spec.algo, env_id, target, stochastic=spec.stochastic)
     with open(target / "README.md", "a") as card:
-        card.write(card_section(repo_name, spec, comparison, seed, n_seeds, curve, results))
+        card.write(card_section(repo_name, spec, comparison, seed, n_seeds, without_model, curve, results))
     size = sum(path.stat().st_size for path in target.iterdir())
     print(f"{repo_name}: seed {seed}, {results['mean_reward']:.2f} +/- {results['std_reward']:.2f}, {size / 1e6:.1f} MB")
     return results

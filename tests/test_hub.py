@@ -10,6 +10,7 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 from zoo_helpers import ZOO_THREADS, needs_hook, needs_requests, run, run_parallel
@@ -228,3 +229,31 @@ def test_benchmark_agents_download_and_replay_to_their_card(tmp_path, name):
     tolerance = 3 * np.sqrt(results["std_reward"] ** 2 / results["n_eval_episodes"] + std**2 / episodes)
     tolerance = max(tolerance, 0.02 * abs(results["mean_reward"]), 0.5)
     assert abs(mean - results["mean_reward"]) <= tolerance, (name, mean, std, episodes, results)
+
+
+def test_benchmark_agent_selection_names_the_seeds_without_a_model(tmp_path, monkeypatch):
+    """
+    package_benchmark_agents.best_run: the best last-quarter mean among the runs whose final model is kept; a
+    finished run without its model is not chosen, and the card names it with its score (so "the best of N" is true).
+    """
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+    import package_benchmark_agents as packaging
+
+    per_seed = tmp_path / "results" / "mujoco-reduced" / "per_seed"
+    per_seed.mkdir(parents=True)
+    for seed, returns in {0: [0, 900, 1000], 1: [0, 300, 400], 2: [0, 500, 600]}.items():
+        curve = {"seed": seed, "agent": "DSPG", "task": "walker2d", "timesteps": [0, 50, 100], "eval_return": returns}
+        pd.DataFrame(curve).to_csv(per_seed / f"walker2d__DSPG__seed{seed}.csv", index=False)
+    (per_seed / "walker2d__DSPG__seed3.partial.csv").write_text("unfinished")
+    for seed in (1, 2):  # seed 0, the best, finished but its model is gone
+        checkpoint = tmp_path / "checkpoints" / "mujoco-reduced" / f"walker2d__DSPG__seed{seed}"
+        checkpoint.mkdir(parents=True)
+        (checkpoint / "final_model.zip").write_bytes(b"")
+    monkeypatch.setattr(packaging, "RESULTS_DIR", tmp_path / "results")
+    monkeypatch.setattr(packaging, "CHECKPOINT_DIR", tmp_path / "checkpoints")
+
+    seed, curve, checkpoint, n_seeds, without_model = packaging.best_run(packaging.AGENTS["dspg-Walker2d-v5"])
+    assert (seed, n_seeds, without_model) == (2, 2, {0: 1000.0})
+    assert checkpoint.name == "walker2d__DSPG__seed2" and curve.eval_return.iloc[-1] == 600
