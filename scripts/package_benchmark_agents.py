@@ -148,8 +148,9 @@ def card_section(
     else:
         chosen = "the only seed run so far" if not without_model else "the only seed whose model was kept"
     if without_model:
-        others = ", ".join(f"seed {other}: {score:.2f}" for other, score in sorted(without_model.items()))
-        chosen += f"; not among them, as their trained models were not kept: {others} (the same mean)"
+        others = ", ".join(f"seed {other} at {score:.2f}" for other, score in sorted(without_model.items()))
+        its = "its trained model was" if len(without_model) == 1 else "their trained models were"
+        chosen += f"; {others} on the same measure finished too, but {its} not kept"
     return f"""
 ## sb3-maxent
 
