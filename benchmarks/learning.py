@@ -96,7 +96,8 @@ from sb3_maxent.zoo import algorithm_kwargs, normalize_kwargs
 BENCHMARKS_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCHMARKS_DIR.parent
 DEFAULT_OUTPUT_DIR = REPO_ROOT / "docs" / "results"
-DEFAULT_CHECKPOINT_DIR = REPO_ROOT / "runs" / "checkpoints"  # git-ignored
+# outside the repository: a new checkout of the work tree keeps them
+DEFAULT_CHECKPOINT_DIR = Path("~/.cache/sb3-maxent/checkpoints").expanduser()
 BUDGETS = ("tiny", "reduced", "full")
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -154,6 +155,7 @@ class Comparison:
     table_steps: tuple[int, ...] = ()  # steps at which summary.md tabulates every metric
     thresholds: dict[str, tuple[float, ...]] = field(default_factory=dict)  # metric -> values to reach (steps tabulated)
     stability: tuple[str, ...] = ()  # metrics whose per-seed drops and swings are tabulated
+    env_kwargs: dict[str, Any] = field(default_factory=dict)  # overrides of the shipped entry's env_kwargs (Procgen)
 
 
 def from_zoo(algo_class: str, file: str, env_id: str, source: str = "sb3_maxent", **overrides: Any) -> Agent:
@@ -354,6 +356,21 @@ FRUITBOT_TUNED_MAXENT_COEF = 0.03  # train reward -1.72 over the last quarter; 0
 FRUITBOT_TUNED_ENT_COEF = 0.01  # -1.63; 0.003: -1.88, 0.03: -1.66
 
 
+# The CNN trunk's precision of the full-size FruitBot runs, and the precisions the train-procgen check compares
+FRUITBOT_FULL_PRECISION = "bfloat16"
+CNN_PRECISIONS_MEASURED = ("float32", "bfloat16")
+FRUITBOT_MICRO_BATCH_SIZE = 256
+# openai/train-procgen, train_procgen/results/easy-200-run{0,1,2}/progress-fruitbot-train.csv: eprewmean at 2.1M steps
+TRAIN_PROCGEN_PPO_2M = 16.94
+
+
+def fast_path_kwargs(precision: str) -> dict[str, Any]:
+    """MaxEntPPO's arguments for the IMPALA CNN fast path: micro-batches and the trunk's precision."""
+    return dict(
+        micro_batch_size=FRUITBOT_MICRO_BATCH_SIZE, policy_kwargs=dict(features_extractor_kwargs=dict(precision=precision))
+    )
+
+
 def fruitbot_comparisons(budget: str) -> list[Comparison]:
     """
     The paper's Fig. 2-5 on FruitBot with the shipped entries (train-procgen's settings, docs/zoo.md): a tuning
@@ -362,8 +379,11 @@ def fruitbot_comparisons(budget: str) -> list[Comparison]:
     ppo_entry = zoo_hyperparams("ppo", "procgen/fruitbot-v0")
     maxent_entry = zoo_hyperparams("maxent_ppo", "procgen/fruitbot-v0")
     if budget == "full":
-        # The paper's size: the shipped entries as they are (IMPALA CNN, 64 envs x 256 steps, batch 2048, 3 epochs)
-        n_envs, policy, overrides = 64, "ImpalaCnnPolicy", {}
+        # The paper's size: the shipped entries as they are (IMPALA CNN, 64 envs x 256 steps, batch 2048, 3 epochs), on
+        # the CNN fast path (micro-batches; the trunk's precision as FRUITBOT_FULL_PRECISION), every agent a MaxEntPPO
+        # (maxent_coef=0: SB3's PPO, the bit-exact test) so that PPO gets the fast path too
+        n_envs, policy = 64, "ImpalaCnnPolicy"
+        overrides = fast_path_kwargs(FRUITBOT_FULL_PRECISION)
         steps, tuning_steps, eval_freq = int(float(maxent_entry["n_timesteps"])), 300_000, 100_000
     elif budget == "reduced":
         # CPU: SB3's NatureCNN (about a tenth of the IMPALA CNN's compute) and 16 envs x 256 steps in the paper's 8
@@ -375,6 +395,8 @@ def fruitbot_comparisons(budget: str) -> list[Comparison]:
         steps, tuning_steps, eval_freq = 256, 256, 128
 
     def agent(algo: str, entry: dict[str, Any], label: str, **extra: Any) -> Agent:
+        if budget == "full" and algo == "PPO":
+            algo, extra = "MaxEntPPO", extra | dict(maxent_coef=0.0)
         kwargs = algorithm_kwargs(entry) | overrides | extra
         note = ", ".join(f"{key}={value}" for key, value in (overrides | extra).items())
         if budget != "full":
@@ -401,7 +423,36 @@ def fruitbot_comparisons(budget: str) -> list[Comparison]:
         "test_return": "test reward (levels 500-999, stochastic policy)",
         "entropy": "policy entropy (nats, mean over the last rollout)",
     }
+    # Our PPO against OpenAI's logged PPO2 runs (train-procgen's settings: 200 training levels, entropy regularization
+    # 0.01), in float32 and with the bfloat16 trunk; only the training episodes are measured, as in the logs
+    check = {
+        f"PPO+ent-{precision}": agent(
+            "PPO",
+            ppo_entry,
+            f"PPO + entropy reg. 0.01, {precision} trunk",
+            ent_coef=0.01,
+            **(fast_path_kwargs(precision) if budget == "full" else {}),
+        )
+        for precision in (CNN_PRECISIONS_MEASURED if budget == "full" else CNN_PRECISIONS_MEASURED[:1])
+    }
     return [
+        Comparison(
+            "fruitbot",
+            "fruitbot_train_procgen",
+            "procgen/fruitbot-v0",
+            check,
+            steps,
+            max(eval_freq // 3, 1),
+            {key: metrics[key] for key in ("train_return", "entropy")},
+            reference={"train_return": (TRAIN_PROCGEN_PPO_2M, "train-procgen PPO2 at 2.1M (mean of 3 runs)")},
+            description=(
+                "Our PPO (SB3's update, the IMPALA CNN fast path) at train-procgen's settings (64 x 256, entropy "
+                "regularization 0.01, easy, 200 training levels) against the three logged PPO2 runs of "
+                "'Leveraging Procedural Generation to Benchmark Reinforcement Learning' (Cobbe et al. 2020)."
+            ),
+            table_steps=(steps // 8, steps // 4, steps // 2, 3 * steps // 4, steps),
+            env_kwargs=dict(num_levels=200),
+        ),
         Comparison(
             "fruitbot",
             "fruitbot_tuning",
@@ -573,7 +624,8 @@ def make_envs(
 
         # the shipped entry's levels (train-procgen's: easy, training levels 0-499, evaluation on 500-999)
         entry, game = zoo_hyperparams("maxent_ppo", comparison.env_id), comparison.env_id.split("/")[1].split("-")[0]
-        env = make_procgen_vec_env(game, agent.n_envs, seed=seed, num_threads=1, **entry["env_kwargs"])
+        env_kwargs = entry["env_kwargs"] | comparison.env_kwargs
+        env = make_procgen_vec_env(game, agent.n_envs, seed=seed, num_threads=1, **env_kwargs)
         n_eval_envs, n_episodes = (2, 2) if tiny else (16, 32)
         eval_env = make_procgen_vec_env(game, n_eval_envs, seed=seed + 1000, num_threads=1, **entry["eval_env_kwargs"])
         metrics = {"test_return": False}  # the Procgen paper's evaluation: the stochastic policy

@@ -132,7 +132,7 @@ def check_operations(algorithm: str, model: Any) -> Callable[[], None]:
         grad_norm = th.nn.utils.clip_grad_norm_(parameters, float("inf"))  # (SB3 computes the norm anyway)
 
         def operations() -> None:
-            model._check_update(scalar, grad_norm, scalar, scalar, scalar)
+            model._check_update(dict(loss=1.0, policy=1.0, value=1.0, entropy=1.0), grad_norm)
 
         return operations
     if algorithm == "DSPG":

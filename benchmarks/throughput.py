@@ -46,7 +46,7 @@ import torch as th  # noqa: E402
 from timing import interleaved, median, silent  # noqa: E402
 
 DEFAULT_OUTPUT_DIR = BENCHMARKS_DIR.parent / "docs" / "results"
-GROUPS = ("maxent_ppo", "dspg", "softql")
+GROUPS = ("maxent_ppo", "impala", "dspg", "softql")
 COLUMNS = ["group", "measure", "implementation", "ms_wall", "ms_cpu", "ratio", "ratio_cpu", "ratio_floor", "ratio_floor_cpu"]
 
 
@@ -172,6 +172,121 @@ def maxent_ppo_group(mode: str, repeats: int, device: str) -> list[dict[str, Any
         gradient_step = {name: (median_of(name, 2), median_of(name, 3)) for name in variants}
         rows += rows_for(group, "env step", env_step, "SB3 PPO")
         rows += rows_for(group, "gradient step (minibatch)", gradient_step, "SB3 PPO")
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# The IMPALA CNN's fast path: memory format, micro-batches, reduced precision of the trunk
+# ---------------------------------------------------------------------------------------------------------------------
+
+# name -> (channels_last, precision, micro_batch_size); the first is the plain float32 floor
+IMPALA_VARIANTS: dict[str, tuple[bool, str, int | None]] = {
+    "float32, NCHW, whole minibatch": (False, "float32", None),
+    "float32, channels_last, whole minibatch": (True, "float32", None),
+    "float32, NCHW, micro-batches of 256": (False, "float32", 256),
+    "float32, channels_last, micro-batches of 128": (True, "float32", 128),
+    "float32, channels_last, micro-batches of 256": (True, "float32", 256),
+    "bfloat16, channels_last, whole minibatch": (True, "bfloat16", None),
+    "bfloat16, channels_last, micro-batches of 128": (True, "bfloat16", 128),
+    "bfloat16, channels_last, micro-batches of 256": (True, "bfloat16", 256),
+}
+
+
+def impala_group(mode: str, repeats: int, device: str) -> list[dict[str, Any]]:
+    """
+    One MaxEntPPO minibatch update (``maxent_coef=0``: PPO's) on the IMPALA CNN with real FruitBot frames, with each
+    option of the fast path (``ImpalaCNN(precision=...)``, ``MaxEntPPO(micro_batch_size=...)``) against the plain
+    float32 update (NCHW, the whole minibatch at once: ``ImpalaCNN``'s trunk called without its channels_last
+    conversion), at batch 2048 (the paper's) and 1024; then the rollout step (64 envs, policy forward and env step)
+    and, at full size, a whole 64 x 256 iteration of the paper's settings with the fastest options.
+    """
+    from sb3_maxent import MaxEntPPO
+    from sb3_maxent.common.torch_layers import ImpalaCNN
+    from sb3_maxent.envs import make_procgen_vec_env
+
+    class NchwImpalaCNN(ImpalaCNN):
+        """The float32 floor: the same network without the channels_last conversion."""
+
+        def forward(self, observations: th.Tensor) -> th.Tensor:
+            return self.linear(self.cnn(observations))
+
+    tiny = mode == "tiny"
+    batch_sizes = (64,) if tiny else (2048,) if mode == "quick" else (2048, 1024)
+    variants = dict(list(IMPALA_VARIANTS.items())[:3]) if tiny else IMPALA_VARIANTS
+    n_envs = 4 if tiny else 64
+    env = make_procgen_vec_env("fruitbot", n_envs=n_envs, num_levels=200, seed=0, num_threads=1)
+
+    def make(channels_last: bool, precision: str, micro_batch_size: int | None, batch_size: int, n_steps: int) -> Any:
+        th.manual_seed(0)
+        extractor = ImpalaCNN if channels_last else NchwImpalaCNN
+        micro_batch_size = None if micro_batch_size is None else min(micro_batch_size, batch_size)
+        policy_kwargs = dict(features_extractor_class=extractor, features_extractor_kwargs=dict(precision=precision))
+        return silent(
+            MaxEntPPO(
+                "ImpalaCnnPolicy",
+                env,
+                maxent_coef=0.0,
+                n_steps=n_steps,
+                batch_size=batch_size,
+                n_epochs=1,
+                micro_batch_size=micro_batch_size,
+                learning_rate=5e-4,
+                policy_kwargs=policy_kwargs,
+                device=device,
+                seed=0,
+            )
+        )
+
+    rows = []
+    for batch_size in batch_sizes:
+        n_steps = max(batch_size // n_envs, 1) * (2 if batch_size < 2048 or tiny else 1)
+        models = {name: make(*settings, batch_size, n_steps) for name, settings in variants.items()}
+        first = next(iter(models.values()))
+        first.learn(n_envs * n_steps)  # one rollout of real frames, shared by all (train() only reads it)
+        for model in models.values():
+            model.rollout_buffer = first.rollout_buffer
+        n_updates = n_envs * n_steps // batch_size
+        medians = interleaved_medians(
+            {name: model.train for name, model in models.items()}, dict.fromkeys(models, n_updates), repeats
+        )
+        floor = next(iter(variants))
+        rows += rows_for(f"IMPALA CNN fast path: FruitBot, batch {batch_size}", "minibatch update", medians, floor, floor)
+        del models, first
+        gc.collect()
+
+    # the rollout: 64 envs, policy forward (one frame per env) and env step, training off
+    rollout_variants = {name: settings for name, settings in variants.items() if settings[2] in (None, 256)}
+    models = {name: make(*settings, 64, 8) for name, settings in rollout_variants.items() if settings[2] is None}
+    for model in models.values():
+        model.train = lambda: None  # (collection only)
+    n_rollout = n_envs * 8
+    medians = interleaved_medians(
+        {name: functools.partial(model.learn, n_rollout, reset_num_timesteps=False) for name, model in models.items()},
+        dict.fromkeys(models, n_rollout),
+        repeats,
+    )
+    floor = next(iter(models))
+    rows += rows_for(f"IMPALA CNN fast path: FruitBot, {n_envs} envs", "env step (rollout)", medians, floor, floor)
+    del models
+    gc.collect()
+    if mode == "full":
+        # one whole iteration of the paper's settings: 64 x 256 steps, 8 minibatches of 2048, 3 epochs
+        iteration = {
+            "float32, NCHW, whole minibatch": (False, "float32", None),
+            "float32, channels_last, micro-batches of 256": (True, "float32", 256),
+            "bfloat16, channels_last, micro-batches of 256": (True, "bfloat16", 256),
+        }
+        models = {name: make(*settings, 2048, 256) for name, settings in iteration.items()}
+        for model in models.values():
+            model.n_epochs = 3
+        medians = interleaved_medians(
+            {name: functools.partial(model.learn, 64 * 256, reset_num_timesteps=False) for name, model in models.items()},
+            dict.fromkeys(models, 1),
+            max(repeats // 2, 1),
+        )
+        floor = next(iter(models))
+        rows += rows_for("IMPALA CNN fast path: FruitBot, 64 x 256, 3 epochs", "whole iteration", medians, floor, floor)
+    env.close()
     return rows
 
 
@@ -379,7 +494,7 @@ def main(argv: list[str] | None = None) -> None:
     th.manual_seed(0)
 
     start = time.perf_counter()
-    functions = {"maxent_ppo": maxent_ppo_group, "dspg": dspg_group, "softql": softql_group}
+    functions = {"maxent_ppo": maxent_ppo_group, "impala": impala_group, "dspg": dspg_group, "softql": softql_group}
     rows: list[dict[str, Any]] = []
     for group in args.groups:
         rows += functions[group](mode, repeats, args.device)

@@ -20,7 +20,14 @@ class ImpalaCnnPolicy(ActorCriticCnnPolicy):
         PPO(ImpalaCnnPolicy, env)            # SB3 PPO
         MaxEntPPO("ImpalaCnnPolicy", env)    # alias
 
-    All arguments are those of ``ActorCriticCnnPolicy``; only the features extractor default differs.
+    All arguments are those of ``ActorCriticCnnPolicy``; two defaults differ: the features extractor, and
+    ``net_arch=[]``: the action and value heads are linear layers on the 256 shared features, as in the Procgen
+    paper's network (Baselines' ``build_impala_cnn`` with PPO2's linear policy and value heads). SB3 gives that default
+    to ``NatureCNN`` only; any other extractor gets two separate 64-unit tanh layers for each head
+    (``dict(pi=[64, 64], vf=[64, 64])``), which is what ``ActorCriticCnnPolicy`` with
+    ``features_extractor_class=ImpalaCNN`` still builds.
+
+    The trunk's arithmetic precision: ``features_extractor_kwargs=dict(precision="bfloat16")`` (see :class:`ImpalaCNN`).
     """
 
     def __init__(
@@ -28,9 +35,15 @@ class ImpalaCnnPolicy(ActorCriticCnnPolicy):
         observation_space: spaces.Space,
         action_space: spaces.Space,
         lr_schedule: Schedule,
+        net_arch: list[int] | dict[str, list[int]] | None = None,
         features_extractor_class: type[BaseFeaturesExtractor] = ImpalaCNN,
         **kwargs: Any,
     ) -> None:
         super().__init__(
-            observation_space, action_space, lr_schedule, features_extractor_class=features_extractor_class, **kwargs
+            observation_space,
+            action_space,
+            lr_schedule,
+            net_arch=[] if net_arch is None else net_arch,
+            features_extractor_class=features_extractor_class,
+            **kwargs,
         )
