@@ -359,7 +359,8 @@ FRUITBOT_TUNED_ENT_COEF = 0.01  # -1.63; 0.003: -1.88, 0.03: -1.66
 # The CNN trunk's precision of the full-size FruitBot runs, and the precisions the train-procgen check compares
 FRUITBOT_FULL_PRECISION = "bfloat16"
 CNN_PRECISIONS_MEASURED = ("float32", "bfloat16")
-FRUITBOT_MICRO_BATCH_SIZE = 256
+# the fastest micro-batch size per precision for a 2048-frame IMPALA update on a 2-core CPU (benchmarks/throughput.py)
+FRUITBOT_MICRO_BATCH_SIZE = {"float32": 128, "bfloat16": 256}
 # openai/train-procgen, train_procgen/results/easy-200-run{0,1,2}/progress-fruitbot-train.csv: eprewmean at 2.1M steps
 TRAIN_PROCGEN_PPO_2M = 16.94
 
@@ -367,7 +368,8 @@ TRAIN_PROCGEN_PPO_2M = 16.94
 def fast_path_kwargs(precision: str) -> dict[str, Any]:
     """MaxEntPPO's arguments for the IMPALA CNN fast path: micro-batches and the trunk's precision."""
     return dict(
-        micro_batch_size=FRUITBOT_MICRO_BATCH_SIZE, policy_kwargs=dict(features_extractor_kwargs=dict(precision=precision))
+        micro_batch_size=FRUITBOT_MICRO_BATCH_SIZE[precision],
+        policy_kwargs=dict(features_extractor_kwargs=dict(precision=precision)),
     )
 
 
