@@ -25,12 +25,18 @@ Sizes: ``--full`` (default) is the papers': FruitBot with the IMPALA CNN, 64 env
 
     python benchmarks/throughput.py --quick                 # -> docs/results/throughput-quick.{csv,md}
     python benchmarks/throughput.py                         # the papers' sizes -> docs/results/throughput-full.{csv,md}
-    python benchmarks/throughput.py --quick --groups dspg softql --repeats 10
+    python benchmarks/throughput.py --quick --groups dspg softql --repeats 10   # -> throughput-quick-dspg-softql.*
+    python benchmarks/throughput.py --groups impala    # the IMPALA CNN fast path -> throughput-full-impala.{csv,md}
+
+The ``impala`` group times one minibatch update of the IMPALA CNN (real FruitBot frames, ``MaxEntPPO`` with
+``maxent_coef=0``) with each option of the fast path (channels_last, ``micro_batch_size``, ``precision``) against the
+plain float32 update, then the rollout step and, at full size, a whole 64 x 256 iteration.
 """
 
 import argparse
 import functools
 import gc
+import sys
 import time
 import warnings
 from collections.abc import Callable
@@ -508,10 +514,13 @@ def main(argv: list[str] | None = None) -> None:
     print(table)
 
     args.output_dir.mkdir(parents=True, exist_ok=True)
-    csv_path, md_path = args.output_dir / f"throughput-{mode}.csv", args.output_dir / f"throughput-{mode}.md"
+    # (a run of some groups only does not overwrite the tables of all of them)
+    name = f"throughput-{mode}" + ("" if list(args.groups) == list(GROUPS) else "-" + "-".join(args.groups))
+    csv_path, md_path = args.output_dir / f"{name}.csv", args.output_dir / f"{name}.md"
     frame.to_csv(csv_path, index=False)
     md_path.write_text(
-        f"`python benchmarks/throughput.py{'' if mode == 'full' else ' --' + mode}`: torch {th.__version__}, "
+        f"`python benchmarks/throughput.py{''.join(' ' + arg for arg in (argv if argv is not None else sys.argv[1:]))}`: "
+        f"torch {th.__version__}, "
         f"{args.threads} thread(s), device {args.device}, median of {repeats} repeat(s), "
         f"{time.perf_counter() - start:.0f} s in all. Times in milliseconds per step; ratios to the SB3 baseline of the "
         f"group (PPO, SAC or DQN) and to the plain-PyTorch floor.\n\n{table}\n"

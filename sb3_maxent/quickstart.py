@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from sb3_maxent.common.torch_layers import CNN_PRECISIONS
 from sb3_maxent.maxent_ppo.maxent_ppo import MAXENT_MODES, MAXENT_UNITS
 
 DEFAULT_OUTPUT_DIR = "quickstart_output"
@@ -43,6 +44,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--policy",
         default="CnnPolicy",
         help="CnnPolicy (NatureCNN, fast on CPU) or ImpalaCnnPolicy (the paper's, ~10x slower)",
+    )
+    parser.add_argument(
+        "--precision",
+        choices=tuple(CNN_PRECISIONS),
+        default="float32",
+        help="Arithmetic of the IMPALA CNN's convolutions (ImpalaCnnPolicy only): bfloat16 is about 2x faster on CPUs "
+        "with avx512_bf16",
     )
     parser.add_argument("--maxent-coef", type=float, default=None, help="Max-ent temperature beta (default: the entry's, 0.3)")
     parser.add_argument("--maxent-mode", choices=MAXENT_MODES, default="one_step", help="Max-ent mode (MaxEntPPO only)")
@@ -64,6 +72,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     for name in ("timesteps", "n_envs", "n_steps", "eval_episodes"):
         if getattr(args, name) <= 0:
             parser.error(f"--{name.replace('_', '-')} must be positive")
+    if args.precision != "float32" and args.policy != "ImpalaCnnPolicy":
+        parser.error(f"--precision {args.precision} applies to --policy ImpalaCnnPolicy only (NatureCNN runs in float32)")
     if not 1 <= args.num_levels <= 500:
         parser.error(
             "--num-levels must be in [1, 500]: the training levels [0, num_levels) stay apart from the test levels 500-999"
@@ -110,6 +120,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     )
     if args.ent_coef is not None:
         hyperparams["ent_coef"] = args.ent_coef
+    if args.precision != "float32":
+        hyperparams["policy_kwargs"] = dict(features_extractor_kwargs=dict(precision=args.precision))
     train_env = VecNormalize(
         make_procgen_vec_env(args.game, args.n_envs, seed=args.seed, **train_levels),
         **(normalize_kwargs(entry) or {}),

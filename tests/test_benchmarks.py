@@ -72,12 +72,14 @@ def test_throughput_tiny(tmp_path: Path) -> None:
         "SB3 SAC",
         "sb3_maxent SoftQL",
         "SB3 DQN",
+        "float32, NCHW, whole minibatch",
+        "float32, channels_last, whole minibatch",
     ):
         assert name in implementations
-    assert {"env step", "gradient step", "gradient step (minibatch)"} <= set(frame.measure)
+    assert {"env step", "gradient step", "gradient step (minibatch)", "minibatch update"} <= set(frame.measure)
     assert (frame.ms_wall > 0).all() and (frame.ms_cpu > 0).all()
     # Each group's baseline has ratio 1, and the floor (plain PyTorch DSPG) has ratio_floor 1
-    for name in ("SB3 PPO", "SB3 SAC", "SB3 DQN"):
+    for name in ("SB3 PPO", "SB3 SAC", "SB3 DQN", "float32, NCHW, whole minibatch"):
         assert (frame[frame.implementation == name].ratio == 1.0).all()
     assert (frame[frame.implementation == "plain PyTorch DSPG"].ratio_floor == 1.0).all()
     assert frame[frame.implementation == "sb3_maxent DSPG"].ratio_floor.notna().any()

@@ -101,7 +101,11 @@ def test_quickstart_command_runs(tmp_path):
 
 @pytest.mark.parametrize(
     "arguments, message",
-    [(["--timesteps", "0"], "--timesteps must be positive"), (["--num-levels", "600"], "--num-levels must be in [1, 500]")],
+    [
+        (["--timesteps", "0"], "--timesteps must be positive"),
+        (["--num-levels", "600"], "--num-levels must be in [1, 500]"),
+        (["--precision", "bfloat16"], "applies to --policy ImpalaCnnPolicy only"),
+    ],
 )
 def test_quickstart_rejects_bad_arguments(arguments, message):
     result = subprocess.run(
