@@ -234,3 +234,41 @@ def test_maze_reference_is_the_exact_policys_episode_length() -> None:
     sampled = learning_envs.evaluate_maze(learning_envs.TabularPolicyAgent(policy, seed=1), n_episodes=1000)
     assert sampled["success"] == 1.0 and abs(sampled["episode_length"] - exact) < 0.1
     assert 0.4 < sampled["minority_share"] <= 0.5  # both passages (the reference line: 0.5 by symmetry)
+
+
+def test_train_procgen_check(tmp_path: Path) -> None:
+    """Our curve is set against the logged runs at the table's steps, by linear interpolation of both."""
+    import shutil
+
+    source = REPO_ROOT / "docs" / "results" / "fruitbot-full" / "train_procgen_ppo2_fruitbot_easy200_train.csv"
+    shutil.copy(source, tmp_path / source.name)
+    (tmp_path / "per_seed").mkdir()
+    # a finished run reaching 1M steps (train return 2e-6 * steps), a partial one reaching 0.5M
+    steps = list(range(0, 1_000_001, 100_000))
+    finished = pd.DataFrame(dict(timesteps=steps, train_return=[2e-6 * s for s in steps]))
+    finished.to_csv(tmp_path / "per_seed" / "fruitbot_train_procgen__PPO+ent-bfloat16__seed0.csv", index=False)
+    finished[finished.timesteps <= 500_000].to_csv(
+        tmp_path / "per_seed" / "fruitbot_train_procgen__PPO+ent-float32__seed0.partial.csv", index=False
+    )
+    run_script("train_procgen_check.py", "--results-dir", str(tmp_path))
+    table = pd.read_csv(tmp_path / "ppo_vs_train_procgen.csv")
+    assert list(table.columns) == [
+        "steps",
+        "ours_train_return",
+        "ours_seeds",
+        "train_procgen_mean",
+        "train_procgen_min",
+        "train_procgen_max",
+        "precision",
+    ]
+    assert set(table.precision) == {"bfloat16"}  # (the partial run only with --partial)
+    row = table.set_index("steps").loc[500_000]
+    assert row.ours_train_return == pytest.approx(1.0) and row.ours_seeds == 1
+    # the logged runs at 524288 steps: 1.52, 0.66, 0.69; at 507904 (interpolated towards 500k) a little lower
+    assert row.train_procgen_min <= row.train_procgen_mean <= row.train_procgen_max < 1.52
+    assert table.set_index("steps").loc[1_500_000].ours_seeds == 0
+    run_script("train_procgen_check.py", "--results-dir", str(tmp_path), "--partial")
+    table = pd.read_csv(tmp_path / "ppo_vs_train_procgen.csv")
+    assert set(table.precision) == {"bfloat16", "float32"}
+    assert (tmp_path / "ppo_vs_train_procgen.png").read_bytes().startswith(PNG_SIGNATURE)
+    assert "| 500k | bfloat16 | 1.00 (1) |" in (tmp_path / "ppo_vs_train_procgen.md").read_text()
