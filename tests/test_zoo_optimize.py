@@ -140,7 +140,14 @@ class NanInFirstTrial(gym.Wrapper):
         return obs, float("nan") if self.poisoned and self.steps > 20 else reward, terminated, truncated, info
 
 
+class AlwaysNan(NanInFirstTrial):
+    def __init__(self, env):
+        super().__init__(env)
+        self.poisoned = True
+
+
 gym.register("NanCartPole-v0", entry_point=lambda **kwargs: NanInFirstTrial(gym.make("CartPole-v1", **kwargs)))
+gym.register("AlwaysNanCartPole-v0", entry_point=lambda **kwargs: AlwaysNan(gym.make("CartPole-v1", **kwargs)))
 gym.register("NanPendulum-v0", entry_point=lambda **kwargs: NanInFirstTrial(gym.make("Pendulum-v1", **kwargs)))
 """
 
@@ -175,3 +182,24 @@ def test_optimize_prunes_nan_trials_and_finishes_the_study(tmp_path):
         assert states[0] == optuna.trial.TrialState.PRUNED, (algo, states, result.stdout[-3000:])
         assert "the update was not applied" in result.stdout, algo
         assert optuna.trial.TrialState.COMPLETE in states[1:], (algo, states, result.stdout[-3000:])
+
+
+@needs_hook
+def test_optimize_whose_every_trial_is_pruned_says_so(tmp_path):
+    """No completed trial: a message that says all were pruned and why, exit status 1, the trials kept in the storage."""
+    import yaml
+
+    (tmp_path / "nan_envs.py").write_text(NAN_ENVS_MODULE)
+    env_id, entry = "AlwaysNanCartPole-v0", NAN_STUDIES["maxent_ppo"][1]
+    config = tmp_path / "maxent_ppo.yml"
+    config.write_text(yaml.safe_dump({env_id: {**entry, "n_timesteps": 128}}))
+    storage = f"sqlite:///{tmp_path / 'study.db'}?timeout=60"
+    extra = ("--gym-packages", "nan_envs", "-conf", str(config), "-f", str(tmp_path / "logs"))
+    (result,) = run_parallel([_optimize_args("maxent_ppo", env_id, storage, "all-pruned", 0, 2, *extra)], tmp_path)
+    assert result.returncode == 1, result.stdout[-3000:]
+    assert "all 2 trial(s) of this run were pruned" in result.stdout
+    assert "NonFiniteError" in result.stdout and "the update was not applied" in result.stdout
+    assert "Record does not exist" not in result.stdout.split("-optimize: all")[0]  # (no bare traceback before it)
+    study = optuna.load_study(storage=storage, study_name="all-pruned")
+    assert [trial.state for trial in study.trials] == [optuna.trial.TrialState.PRUNED] * 2
+    assert all("the update was not applied" in trial.user_attrs["pruned_because"] for trial in study.trials)

@@ -31,17 +31,21 @@ def check_one_step_replay(
         )
 
 
-def check_net_arch(algorithm: str, policy_kwargs: dict[str, Any] | None) -> None:
+def check_net_arch(algorithm: str, policy_kwargs: dict[str, Any] | None, actor_critic: bool = False) -> None:
     """
     Refuse a ``net_arch`` in ``policy_kwargs`` that is not a list of positive layer sizes, or a dict of such lists
     (e.g. ``dict(pi=[64, 64], vf=[64, 64])``), before torch's layers fail on it.
 
     :param algorithm: The algorithm's name, for the message
     :param policy_kwargs: Its ``policy_kwargs`` argument
+    :param actor_critic: Whether the policy is SB3's ``ActorCriticPolicy``, which still accepts the old form
+        ``[dict(pi=[...], vf=[...])]`` (with SB3's deprecation warning): its dict is checked
     """
     net_arch = (policy_kwargs or {}).get("net_arch")
     if net_arch is None:
         return
+    if actor_critic and isinstance(net_arch, list) and len(net_arch) == 1 and isinstance(net_arch[0], dict):
+        net_arch = net_arch[0]
     layer_lists = list(net_arch.values()) if isinstance(net_arch, dict) else [net_arch]
     for layers in layer_lists:
         if not isinstance(layers, (list, tuple)) or not all(

@@ -16,7 +16,7 @@ from torch.nn import functional as F
 
 from sb3_maxent.common.loading import ExplainedLoad
 from sb3_maxent.common.nonfinite import NONFINITE_HINT, NonFiniteError, check_finite
-from sb3_maxent.common.validation import check_float, check_learning_rate, check_net_arch
+from sb3_maxent.common.validation import check_float, check_int, check_learning_rate, check_net_arch
 from sb3_maxent.maxent_ppo.buffers import SoftReturnDictRolloutBuffer, SoftReturnRolloutBuffer
 from sb3_maxent.maxent_ppo.policies import CnnPolicy, ImpalaCnnPolicy, MlpPolicy, MultiInputPolicy
 
@@ -162,7 +162,8 @@ class MaxEntPPO(ExplainedLoad, PPO):
         check_float("ent_coef", ent_coef, 0.0)
         check_float("vf_coef", vf_coef, 0.0)
         check_float("max_grad_norm", max_grad_norm, 0.0, low_open=True, allow_inf=True)  # < 0 would ascend the loss
-        check_net_arch("MaxEntPPO", policy_kwargs)
+        check_net_arch("MaxEntPPO", policy_kwargs, actor_critic=True)
+        check_int("n_epochs", n_epochs)  # (0 would make learn() collect rollouts and never train)
         if (
             maxent_mode == "soft_returns"
             and rollout_buffer_class is not None

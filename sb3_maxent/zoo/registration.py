@@ -4,7 +4,7 @@ the additions to ``ExperimentManager``, and the fixes of :mod:`sb3_maxent.zoo.pa
 
 RL Zoo (rl_zoo3 2.9) has no plugin mechanism; everything here is done at run time, in place, on the zoo's own
 tables (``rl_zoo3.utils.ALGOS``, ``rl_zoo3.hyperparams_opt.HYPERPARAMS_SAMPLER`` / ``HYPERPARAMS_CONVERTER``) and
-three methods of ``rl_zoo3.exp_manager.ExperimentManager``, each only when the zoo module concerned is imported
+five methods of ``rl_zoo3.exp_manager.ExperimentManager``, each only when the zoo module concerned is imported
 (``_sb3_maxent_post_import``). The installed zoo files are never modified.
 """
 
@@ -33,7 +33,7 @@ def _env_ids_in(config: str) -> list[str] | None:
 
 def _patch_experiment_manager(exp_manager_module: Any) -> None:
     """
-    Three additions to ``ExperimentManager``, which change nothing for an entry or command that does not use them:
+    Four additions to ``ExperimentManager``, which change nothing for an entry or command that does not use them:
 
     - ``config=None`` (no ``-conf``) for one of our aliases: use our shipped YAML instead of
       ``rl_zoo3/hyperparams/<algo>.yml``, which does not exist for them;
@@ -44,7 +44,8 @@ def _patch_experiment_manager(exp_manager_module: Any) -> None:
       reward normalization and algorithm discount differently, such as train-procgen's 0.99 and 0.999). Without
       one, the zoo's rule holds: the algorithm's ``gamma``.
 
-    A YAML without the requested env gets an error message that lists the envs it has.
+    A YAML without the requested env gets an error message that lists the envs it has; ``-optimize`` whose every trial
+    was pruned says so (:func:`_patch_all_pruned_message`).
     """
     cls = exp_manager_module.ExperimentManager
     if getattr(cls, "_sb3_maxent_patched", False):
@@ -94,7 +95,63 @@ def _patch_experiment_manager(exp_manager_module: Any) -> None:
     cls.__init__ = __init__
     cls.read_hyperparameters = read_hyperparameters
     cls._preprocess_normalization = _preprocess_normalization
+    _patch_all_pruned_message(cls)
     cls._sb3_maxent_patched = True
+
+
+def _patch_all_pruned_message(cls: type) -> None:
+    """
+    ``-optimize`` whose every trial was pruned ends with a message that says so and why (the last trial's error, e.g.
+    a non-finite update, also kept in each pruned trial's ``pruned_because`` user attribute in the storage) and exit
+    status 1, instead of Optuna's bare ``ValueError`` from ``study.best_trial`` ("Record does not exist").
+
+    :param cls: RL Zoo's ``ExperimentManager``
+    """
+    import optuna  # (the zoo's experiment manager imports it)
+
+    original_objective = cls.objective
+    original_optimization = cls.hyperparameters_optimization
+
+    @functools.wraps(original_objective)
+    def objective(self, trial: Any) -> float:
+        try:
+            value = original_objective(self, trial)
+        except optuna.exceptions.TrialPruned as pruned:
+            self._sb3_maxent_pruned_reasons = [*getattr(self, "_sb3_maxent_pruned_reasons", []), _pruned_because(pruned)]
+            trial.set_user_attr("pruned_because", self._sb3_maxent_pruned_reasons[-1][:1000])
+            raise
+        self._sb3_maxent_completed = getattr(self, "_sb3_maxent_completed", 0) + 1
+        return value
+
+    @functools.wraps(original_optimization)
+    def hyperparameters_optimization(self) -> None:
+        try:
+            original_optimization(self)
+        except ValueError as error:
+            reasons = getattr(self, "_sb3_maxent_pruned_reasons", [])
+            if getattr(self, "_sb3_maxent_completed", 0) > 0 or not reasons:
+                raise
+            hint = (
+                " A non-finite update usually comes from NaN/inf observations or rewards, or too high a learning rate."
+                if "NonFiniteError" in reasons[-1]
+                else ""
+            )
+            raise SystemExit(
+                f"-optimize: all {len(reasons)} trial(s) of this run were pruned, so the study has no completed trial and "
+                f"no best one (Optuna: {error}). The last trial was pruned because: {reasons[-1]}\nThe trials are kept "
+                f"in the study (storage), each with its reason in the user attribute 'pruned_because'.{hint}"
+            ) from error
+
+    cls.objective = objective
+    cls.hyperparameters_optimization = hyperparameters_optimization
+
+
+def _pruned_because(pruned: BaseException) -> str:
+    """Why RL Zoo pruned a trial: the error it pruned on (a ``ValueError``, e.g. a non-finite update), or its pruner."""
+    cause = pruned.__cause__
+    if cause is None:
+        return "the pruner stopped it (its evaluations were not promising)"
+    return f"{type(cause).__name__}: {cause}"
 
 
 def _add_samplers(hyperparams_opt_module: Any) -> None:
