@@ -19,6 +19,12 @@ from sb3_maxent.common.torch_layers import ImpalaCNN
 from sb3_maxent.envs import make_procgen_vec_env
 
 
+def fruitbot_env(**kwargs):
+    """FruitBot (easy) as a native VecEnv: the real frames the fast path is for (skipped without procgen)."""
+    pytest.importorskip("procgen")
+    return make_procgen_vec_env("fruitbot", num_threads=1, **{"distribution_mode": "easy"} | kwargs)
+
+
 def trained_parameters(model: MaxEntPPO, n_timesteps: int) -> list[th.Tensor]:
     model.learn(n_timesteps)
     return [p.detach().clone() for p in model.policy.parameters()]
@@ -63,7 +69,7 @@ def test_micro_batches_are_exact_on_the_impala_cnn():
     """The same on image observations through the IMPALA CNN (channels_last trunk), one update of 2 x 32 frames."""
     results = {}
     for micro_batch_size in (None, 8):
-        env = make_procgen_vec_env("fruitbot", n_envs=2, num_levels=10, seed=0, num_threads=1)
+        env = fruitbot_env(n_envs=2, num_levels=10, seed=0)
         model = MaxEntPPO(
             "ImpalaCnnPolicy",
             env,
@@ -82,7 +88,7 @@ def test_micro_batches_are_exact_on_the_impala_cnn():
 
 def fruitbot_gradient(precision: str) -> th.Tensor:
     """The flattened gradient of a PPO loss-like objective of one FruitBot minibatch through the IMPALA CNN."""
-    env = make_procgen_vec_env("fruitbot", n_envs=8, num_levels=10, seed=1, num_threads=1)
+    env = fruitbot_env(n_envs=8, num_levels=10, seed=1)
     observations = [env.reset()]
     rng = np.random.default_rng(0)
     for _ in range(15):
@@ -90,7 +96,7 @@ def fruitbot_gradient(precision: str) -> th.Tensor:
     env.close()
     images = th.as_tensor(np.concatenate(observations)).permute(0, 3, 1, 2).float() / 255.0
     th.manual_seed(0)
-    model = MaxEntPPO("ImpalaCnnPolicy", make_procgen_vec_env("fruitbot", n_envs=1, num_levels=1, num_threads=1), seed=0)
+    model = MaxEntPPO("ImpalaCnnPolicy", fruitbot_env(n_envs=1, num_levels=1), seed=0)
     extractor = model.policy.features_extractor
     extractor._autocast_dtype = torch_layers.CNN_PRECISIONS[precision]
     features = extractor(images)
@@ -114,7 +120,7 @@ def test_bfloat16_gradient_is_close_to_float32():
 
 @pytest.mark.parametrize("algo", [PPO, A2C, MaxEntPPO])
 def test_precision_is_saved_and_loaded(algo, tmp_path):
-    env = make_procgen_vec_env("fruitbot", n_envs=2, num_levels=1, seed=0, num_threads=1)
+    env = fruitbot_env(n_envs=2, num_levels=1, seed=0)
     kwargs = dict(micro_batch_size=8) if algo is MaxEntPPO else {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -143,7 +149,7 @@ def test_precision_is_saved_and_loaded(algo, tmp_path):
 
 
 def test_precision_in_discrete_softql():
-    env = make_procgen_vec_env("fruitbot", n_envs=1, num_levels=1, seed=0, num_threads=1)
+    env = fruitbot_env(n_envs=1, num_levels=1, seed=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model = SoftQL(
@@ -164,7 +170,7 @@ def test_bad_values_are_refused():
     for bad in (0, -8, 3, 1.5, True):
         with pytest.raises(ValueError, match="micro_batch_size"):
             MaxEntPPO("MlpPolicy", env, n_steps=16, batch_size=32, micro_batch_size=bad)
-    image_env = make_procgen_vec_env("fruitbot", n_envs=1, num_levels=1, num_threads=1)
+    image_env = fruitbot_env(n_envs=1, num_levels=1)
     with pytest.raises(ValueError, match="Unknown precision 'float64'"):
         MaxEntPPO("ImpalaCnnPolicy", image_env, policy_kwargs=dict(features_extractor_kwargs=dict(precision="float64")))
     image_env.close()
@@ -185,7 +191,7 @@ def test_slow_precision_is_warned_about(monkeypatch):
 
 def test_impala_policy_has_linear_heads_on_the_shared_features():
     """As Baselines' PPO2 on build_impala_cnn: action and value heads are single linear layers on the 256 features."""
-    env = make_procgen_vec_env("fruitbot", n_envs=1, num_levels=1, num_threads=1)
+    env = fruitbot_env(n_envs=1, num_levels=1)
     policy = PPO(ImpalaCnnPolicy, env).policy
     assert policy.net_arch == []
     assert policy.action_net.in_features == 256 and policy.value_net.in_features == 256

@@ -518,5 +518,8 @@ def test_procgen_options_are_listed_once_and_reach_every_adapter():
     venv = ProcgenVecEnv("fruitbot", n_envs=2, **changed)
     assert venv._gym3_kwargs == kwargs | {"num_threads": 4}
     venv.close()
+    env = ProcgenEnv("fruitbot", **changed)  # (it names every option it passes on)
+    assert env._gym3_kwargs == kwargs | {"num_threads": 0}
+    env.close()
     with pytest.raises(TypeError, match="unexpected keyword argument 'no_such_option'"):
         procgen_gym3_kwargs("fruitbot", no_such_option=1)

@@ -345,8 +345,19 @@ class ProcgenEnv(gym.Env[np.ndarray, np.int64]):
         render_hires: bool = False,
     ) -> None:
         check_render_mode(render_mode, render_hires)
-        arguments = locals()
-        options = {name: arguments[name] for name in procgen_options()}
+        options = dict(
+            distribution_mode=distribution_mode,
+            num_levels=num_levels,
+            start_level=start_level,
+            use_sequential_levels=use_sequential_levels,
+            center_agent=center_agent,
+            use_backgrounds=use_backgrounds,
+            restrict_themes=restrict_themes,
+            use_monochrome_assets=use_monochrome_assets,
+            use_generated_assets=use_generated_assets,
+            paint_vel_info=paint_vel_info,
+            debug_mode=debug_mode,
+        )
         self._gym3_kwargs = procgen_gym3_kwargs(game, num_threads=num_threads, render_hires=render_hires, **options)
         import_procgen_gym3_env()  # fail now, not at the first reset, when procgen is missing
         self.game = game
