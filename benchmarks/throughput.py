@@ -5,7 +5,7 @@ For each algorithm, the time of one environment step (collection: policy forward
 one gradient step (one optimizer update of all networks, replay sampling and logging included), against:
 
 - MaxEntPPO: SB3's ``PPO`` on the same configuration and seed (gradient step = one minibatch update; both measured
-  inside ``learn()``, as ``benchmarks/maxent_ppo_speed.py`` does);
+  inside ``learn()``: :func:`time_learn`);
 - DSPG: SB3's ``SAC`` with the same networks and batch, and a plain-PyTorch DSPG step (the floor: the same math
   without SB3's machinery, ``benchmarks/dspg_step.py``);
 - SoftQL: SB3's ``SAC`` (continuous actions, same networks and batch) and ``DQN`` (discrete actions).
@@ -91,8 +91,39 @@ def rows_for(
 # ---------------------------------------------------------------------------------------------------------------------
 
 
+def time_learn(model: Any, total_timesteps: int) -> dict[str, float]:
+    """Seconds (wall-clock and process CPU time) spent in ``learn()`` and, within it, in ``train()``."""
+    timings = {"train": 0.0, "train cpu": 0.0}
+    original_train = model.train
+
+    def timed_train() -> None:
+        start, start_cpu = time.perf_counter(), time.process_time()
+        original_train()
+        timings["train"] += time.perf_counter() - start
+        timings["train cpu"] += time.process_time() - start_cpu
+
+    model.train = timed_train
+    start, start_cpu = time.perf_counter(), time.process_time()
+    model.learn(total_timesteps)
+    timings["learn"] = time.perf_counter() - start
+    timings["learn cpu"] = time.process_time() - start_cpu
+    return timings
+
+
+def make_model(policy: Any, env: Any, maxent_mode: str | None, maxent_units: str = "reward", **kwargs: Any) -> Any:
+    """SB3's ``PPO`` (``maxent_mode=None``) or ``MaxEntPPO`` in that mode and unit (beta 0.3), seed 0, same settings."""
+    from stable_baselines3 import PPO
+
+    from sb3_maxent import MaxEntPPO
+    from sb3_maxent.common.policies import ImpalaCnnPolicy
+
+    if maxent_mode is None:
+        return PPO(policy, env, seed=0, **kwargs)
+    maxent_policy = "ImpalaCnnPolicy" if policy is ImpalaCnnPolicy else policy
+    return MaxEntPPO(maxent_policy, env, maxent_coef=0.3, maxent_mode=maxent_mode, maxent_units=maxent_units, seed=0, **kwargs)
+
+
 def maxent_ppo_group(mode: str, repeats: int, device: str) -> list[dict[str, Any]]:
-    from maxent_ppo_speed import make_model, time_learn
     from stable_baselines3.common.env_util import make_vec_env
 
     from sb3_maxent.common.policies import ImpalaCnnPolicy

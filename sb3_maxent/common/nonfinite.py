@@ -23,7 +23,8 @@ class NonFiniteError(RuntimeError, ValueError):
     stepped: the model is as it was before the update.
 
     Both a ``ValueError`` (RL Zoo's ``-optimize`` prunes a trial that raises one, and goes on with the study) and a
-    ``RuntimeError`` (what the package raised before, so that ``except RuntimeError`` keeps working).
+    ``RuntimeError`` (the usual class of an error that stops training, so that code catching training failures with
+    ``except RuntimeError`` catches this one too).
     """
 
 
