@@ -280,6 +280,7 @@ def impala_group(mode: str, repeats: int, device: str) -> list[dict[str, Any]]:
         models = {name: make(*settings, batch_size, n_steps) for name, settings in variants.items()}
         first = next(iter(models.values()))
         first.learn(n_envs * n_steps)  # one rollout of real frames, shared by all (train() only reads it)
+        first_frames = first.rollout_buffer.observations.reshape(-1, *first.observation_space.shape)[:n_envs].copy()
         for model in models.values():
             model.rollout_buffer = first.rollout_buffer
         n_updates = n_envs * n_steps // batch_size
@@ -291,9 +292,9 @@ def impala_group(mode: str, repeats: int, device: str) -> list[dict[str, Any]]:
         del models, first
         gc.collect()
 
-    # the rollout: 64 envs, policy forward (one frame per env) and env step, training off
-    rollout_variants = {name: settings for name, settings in variants.items() if settings[2] in (None, 256)}
-    models = {name: make(*settings, 64, 8) for name, settings in rollout_variants.items() if settings[2] is None}
+    # the rollout: 64 envs, policy forward (one frame per env) and env step, training off. (The frames reach the
+    # policy channels_last in memory already: VecTransposeImage's transpose is a view of procgen's HWC frames.)
+    models = {name: make(*settings, 64, 8) for name, settings in variants.items() if settings[2] is None}
     for model in models.values():
         model.train = lambda: None  # (collection only)
     n_rollout = n_envs * 8
@@ -304,6 +305,25 @@ def impala_group(mode: str, repeats: int, device: str) -> list[dict[str, Any]]:
     )
     floor = next(iter(models))
     rows += rows_for(f"IMPALA CNN fast path: FruitBot, {n_envs} envs", "env step (rollout)", medians, floor, floor)
+    # the features extractor alone on contiguous NCHW frames (as the rollout buffer stores them), without gradient:
+    # where the memory format matters for inference
+    frames = th.as_tensor(first_frames).float() / 255.0
+    for batch in (1, n_envs):
+        batch_frames = frames[:batch].contiguous()
+
+        def forward(model: Any, batch_frames: th.Tensor = batch_frames) -> Callable[[], Any]:
+            def call() -> None:
+                with th.no_grad():
+                    model.policy.features_extractor(batch_frames)
+
+            return call
+
+        medians = interleaved_medians(
+            {name: forward(model) for name, model in models.items()}, dict.fromkeys(models, 1), repeats * 5
+        )
+        rows += rows_for(
+            f"IMPALA CNN fast path: forward without gradient, batch {batch}", "features (no grad)", medians, floor, floor
+        )
     del models
     gc.collect()
     if mode == "full":
