@@ -4,8 +4,8 @@ Failures, as all three algorithms share them.
 A non-finite update never reaches the weights: the error is the package's (both a RuntimeError and a ValueError),
 raised before any optimizer of the update steps, and the model (every parameter, target network, optimizer state,
 temperature) is exactly as it was before the update; it saves, loads and predicts. Settings that the soft targets
-cannot honour (n-step returns), and bad values of the arguments the algorithms share, are refused at construction
-(each algorithm's own arguments are checked in its test file).
+cannot honour (SB3's reward-only n-step buffer), and bad values of the arguments the algorithms share, are refused at
+construction (each algorithm's own arguments are checked in its test file).
 """
 
 import copy
@@ -157,13 +157,21 @@ def test_the_error_is_both_kinds():
 
 @pytest.mark.parametrize("name", OFF_POLICY)
 @pytest.mark.parametrize(
-    "kwargs",
-    [dict(n_steps=3), dict(replay_buffer_kwargs=dict(n_steps=3)), dict(replay_buffer_class=NStepReplayBuffer)],
+    "kwargs, message",
+    [
+        (dict(replay_buffer_class=NStepReplayBuffer), "sums the n rewards only"),
+        (dict(n_steps=3, replay_buffer_class=NStepReplayBuffer), "sums the n rewards only"),
+        (dict(replay_buffer_kwargs=dict(n_steps=3)), "without a replay_buffer_class"),
+        (dict(n_steps=0), "`n_steps` must be an integer >= 1"),
+    ],
 )
-def test_n_step_returns_are_refused(name, kwargs):
-    """SB3's n-step buffer sums rewards only: a soft target on it would lose the intermediate entropy terms."""
+def test_reward_only_n_step_buffer_is_refused(name, kwargs, message):
+    """
+    SB3's n-step buffer sums rewards only: a soft target on it would lose the intermediate entropy terms (``n_steps``
+    > 1 uses SoftNStepReplayBuffer instead, tests/test_n_step.py).
+    """
     algorithm = ALGORITHMS[name]
-    with pytest.raises(ValueError, match="one-step targets only"):
+    with pytest.raises(ValueError, match=message):
         algorithm.algorithm("MlpPolicy", algorithm.env_id, **kwargs)
 
 

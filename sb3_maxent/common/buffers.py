@@ -1,5 +1,5 @@
 """
-Replay buffers that store float64 observations as float32.
+Replay buffers that store float64 observations as float32, and the n-step replay buffer of the soft targets.
 
 SB3's replay buffers store observations with the observation space's dtype. MuJoCo's observations are float64, so a
 buffer of 1e6 Ant-v5 transitions (105 numbers, observation and next observation) takes 1.7 GB, twice what the
@@ -10,13 +10,22 @@ of when it is sampled.
 
 They work with any SB3 off-policy algorithm (``SAC(..., replay_buffer_class=Float32ReplayBuffer)``); DSPG and SoftQL
 pick the right one themselves with ``float32_observations=True``.
+
+``SoftNStepReplayBuffer`` is SB3's ``NStepReplayBuffer`` that also returns the intermediate states and actions of each
+n-step segment: a soft (max-ent) n-step target needs the policy's log-probabilities there, not only the summed reward.
+DSPG and SoftQL use it themselves with ``n_steps > 1``.
 """
 
-from typing import Any
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, NamedTuple
 
 import numpy as np
+import torch as th
 from gymnasium import spaces
-from stable_baselines3.common.buffers import DictReplayBuffer, ReplayBuffer
+from stable_baselines3.common.buffers import DictReplayBuffer, NStepReplayBuffer, ReplayBuffer
+from stable_baselines3.common.vec_env import VecNormalize
 
 
 def float32_observation_space(observation_space: spaces.Space) -> spaces.Space:
@@ -74,7 +83,127 @@ class Float32DictReplayBuffer(DictReplayBuffer):
         super().__init__(buffer_size, float32_observation_space(observation_space), action_space, **kwargs)  # type: ignore[arg-type]
 
 
-FLOAT32_BUFFERS = (Float32ReplayBuffer, Float32DictReplayBuffer)
+class SoftNStepReplayBufferSamples(NamedTuple):
+    """
+    SB3's ``ReplayBufferSamples`` of an n-step segment (same first six fields, in the same order), with its
+    intermediate steps ``k = 1 .. n - 1``.
+
+    :param observations: ``s_t``
+    :param actions: ``a_t``
+    :param next_observations: the observation after the last step of the segment (``s_{t+m}``, ``m <= n`` steps)
+    :param dones: 1 if the segment ends with a termination (no bootstrap), 0 otherwise (time-outs bootstrap)
+    :param rewards: ``sum_{k < m} gamma^k r_{t+k}``
+    :param discounts: ``gamma^m``, the discount of the bootstrap
+    :param intermediate_observations: ``s_{t+k}``, shape ``(batch_size, n - 1, *obs_shape)``
+    :param intermediate_actions: ``a_{t+k}``, shape ``(batch_size, n - 1, action_dim)``
+    :param intermediate_discounts: ``gamma^k`` for the steps inside the segment (``k < m``), 0 after its end,
+        shape ``(batch_size, n - 1)``
+    """
+
+    observations: th.Tensor
+    actions: th.Tensor
+    next_observations: th.Tensor
+    dones: th.Tensor
+    rewards: th.Tensor
+    discounts: th.Tensor
+    intermediate_observations: th.Tensor
+    intermediate_actions: th.Tensor
+    intermediate_discounts: th.Tensor
+
+
+class SoftNStepReplayBuffer(NStepReplayBuffer):
+    """
+    SB3's ``NStepReplayBuffer`` (same sampling, summed rewards, per-sample discounts and done / time-out handling:
+    a segment stops at the first termination or time-out, a time-out bootstraps, a termination does not), whose
+    samples also hold the intermediate observations and actions of the segment (``SoftNStepReplayBufferSamples``).
+
+    The soft n-step target needs them: ``sum_k gamma^k (r_{t+k} - alpha log pi(a_{t+k}|s_{t+k}))`` over the
+    steps ``k >= 1`` of the segment depends on the current policy, so it is computed when sampling, not when
+    storing. No extra memory: the segment is read from the stored transitions.
+
+    DSPG and SoftQL use it automatically with ``n_steps > 1``. They refuse SB3's plain ``NStepReplayBuffer`` with
+    an error rather than swapping it for this one: a class the user names explicitly (perhaps a subclass with its
+    own sampling) is not replaced behind their back, and the plain buffer cannot give the entropy terms.
+    Like SB3's, it does not support Dict observations or ``optimize_memory_usage``.
+
+    :param buffer_size: Max number of element in the buffer
+    :param observation_space: Observation space
+    :param action_space: Action space
+    :param device: PyTorch device
+    :param n_envs: Number of parallel environments
+    :param optimize_memory_usage: Not supported
+    :param handle_timeout_termination: Handle timeout termination (due to timelimit) separately and treat the task as
+        infinite horizon task (SB3's)
+    :param n_steps: Number of steps of the n-step returns
+    :param gamma: Discount factor (the algorithm's)
+    """
+
+    def _get_samples(self, batch_inds: np.ndarray, env: VecNormalize | None = None) -> SoftNStepReplayBufferSamples:  # type: ignore[override]
+        # SB3's NStepReplayBuffer._get_samples, keeping the segment's indices and mask
+        env_indices = np.random.randint(0, self.n_envs, size=batch_inds.shape)
+        # The newest transition is temporarily marked as a time-out if it is not done, so that no segment runs
+        # into the oldest ones (the next positions of a full buffer)
+        last_valid_index = self.pos - 1
+        original_timeout_values = self.timeouts[last_valid_index].copy()
+        self.timeouts[last_valid_index] = np.logical_or(original_timeout_values, np.logical_not(self.dones[last_valid_index]))
+
+        indices = (batch_inds[:, None] + np.arange(self.n_steps).reshape(1, -1)) % self.buffer_size  # [batch, n_steps]
+        segment_envs = env_indices[:, None]
+        rewards_seq = self._normalize_reward(self.rewards[indices, segment_envs], env)
+        done_or_truncated = np.logical_or(self.dones[indices, segment_envs], self.timeouts[indices, segment_envs])
+        # The segment ends at its first done / time-out (inclusive), or after n_steps
+        done_idx = np.where(done_or_truncated.any(axis=1), done_or_truncated.argmax(axis=1), self.n_steps - 1)
+        mask = np.arange(self.n_steps).reshape(1, -1) <= done_idx[:, None]  # [batch, n_steps]
+        target_q_discounts = self.gamma ** mask.sum(axis=1, keepdims=True).astype(np.float32)  # [batch, 1]
+        step_discounts = self.gamma ** np.arange(self.n_steps, dtype=np.float32).reshape(1, -1)  # [1, n_steps]
+        n_step_returns = (rewards_seq * step_discounts * mask).sum(axis=1, keepdims=True)  # [batch, 1]
+
+        last_indices = (batch_inds + done_idx) % self.buffer_size
+        next_obs = self._normalize_obs(self.next_observations[last_indices, env_indices], env)
+        next_dones = self.dones[last_indices, env_indices][:, None].astype(np.float32)
+        next_timeouts = self.timeouts[last_indices, env_indices][:, None].astype(np.float32)
+        final_dones = next_dones * (1.0 - next_timeouts)
+        self.timeouts[last_valid_index] = original_timeout_values
+
+        obs = self._normalize_obs(self.observations[batch_inds, env_indices], env)
+        # The intermediate steps k = 1 .. n - 1 (those after the segment's end get a zero discount)
+        intermediate_indices = indices[:, 1:]
+        intermediate_obs = self._normalize_obs(self.observations[intermediate_indices, segment_envs], env)
+        intermediate_discounts = (step_discounts * mask)[:, 1:]
+        return SoftNStepReplayBufferSamples(
+            observations=self.to_torch(obs),  # type: ignore[arg-type]
+            actions=self.to_torch(self.actions[batch_inds, env_indices]),
+            next_observations=self.to_torch(next_obs),  # type: ignore[arg-type]
+            dones=self.to_torch(final_dones),
+            rewards=self.to_torch(n_step_returns),
+            discounts=self.to_torch(target_q_discounts),
+            intermediate_observations=self.to_torch(intermediate_obs),  # type: ignore[arg-type]
+            intermediate_actions=self.to_torch(self.actions[intermediate_indices, segment_envs]),
+            intermediate_discounts=self.to_torch(intermediate_discounts.astype(np.float32)),
+        )
+
+
+class Float32SoftNStepReplayBuffer(SoftNStepReplayBuffer):
+    """
+    ``SoftNStepReplayBuffer``, storing float64 Box observations as float32 (see the module's docstring).
+
+    :param buffer_size: Max number of element in the buffer
+    :param observation_space: Observation space (float64 is stored as float32)
+    :param action_space: Action space
+    :param device: PyTorch device
+    :param n_envs: Number of parallel environments
+    :param optimize_memory_usage: Not supported
+    :param handle_timeout_termination: Handle timeout termination (due to timelimit) separately and treat the task as
+        infinite horizon task (SB3's)
+    :param n_steps: Number of steps of the n-step returns
+    :param gamma: Discount factor (the algorithm's)
+    """
+
+    def __init__(self, buffer_size: int, observation_space: spaces.Space, action_space: spaces.Space, **kwargs: Any) -> None:
+        super().__init__(buffer_size, float32_observation_space(observation_space), action_space, **kwargs)
+
+
+FLOAT32_BUFFERS = (Float32ReplayBuffer, Float32DictReplayBuffer, Float32SoftNStepReplayBuffer)
 
 
 def check_float32_observations(algorithm: str, float32_observations: Any, replay_buffer_class: type | None) -> None:
@@ -89,14 +218,53 @@ def check_float32_observations(algorithm: str, float32_observations: Any, replay
         raise ValueError(f"{algorithm}: float32_observations must be True or False, got {float32_observations!r}")
     if float32_observations and replay_buffer_class is not None and not issubclass(replay_buffer_class, FLOAT32_BUFFERS):
         raise ValueError(
-            f"{algorithm}: float32_observations=True chooses the replay buffer (Float32ReplayBuffer or "
-            f"Float32DictReplayBuffer), but replay_buffer_class={replay_buffer_class.__name__} was given: give one "
-            "of the two, or a subclass of them"
+            f"{algorithm}: float32_observations=True chooses the replay buffer (Float32ReplayBuffer, "
+            f"Float32DictReplayBuffer or Float32SoftNStepReplayBuffer), but replay_buffer_class="
+            f"{replay_buffer_class.__name__} was given: give one of them, or a subclass of them"
+        )
+
+
+def check_n_step_replay(
+    algorithm: str, n_steps: Any, replay_buffer_class: type | None, replay_buffer_kwargs: dict[str, Any] | None
+) -> None:
+    """
+    Refuse an ``n_steps`` that is not an integer >= 1, an ``n_steps`` in ``replay_buffer_kwargs`` without a buffer
+    class (SB3 would pass it to its one-step ``ReplayBuffer``, or override it with ``n_steps``), and SB3's plain
+    ``NStepReplayBuffer``: it sums the n rewards only, so a soft target built on it would silently leave out the
+    intermediate ``-alpha log pi`` terms of the max-ent return (``SoftNStepReplayBuffer`` gives them; it is chosen
+    automatically with ``n_steps > 1``).
+
+    :param algorithm: The algorithm's name, for the message
+    :param n_steps: Its ``n_steps`` argument
+    :param replay_buffer_class: Its ``replay_buffer_class`` argument
+    :param replay_buffer_kwargs: Its ``replay_buffer_kwargs`` argument
+    """
+    if isinstance(n_steps, bool) or not isinstance(n_steps, (int, np.integer)) or n_steps < 1:
+        raise ValueError(f"`n_steps` must be an integer >= 1, got {n_steps!r}")
+    buffer_n_steps = (replay_buffer_kwargs or {}).get("n_steps")
+    if replay_buffer_class is None and buffer_n_steps is not None:
+        raise ValueError(
+            f"{algorithm}: replay_buffer_kwargs n_steps={buffer_n_steps!r} without a replay_buffer_class: pass "
+            "n_steps=N to the algorithm instead (SoftNStepReplayBuffer is then used)"
+        )
+    if (
+        isinstance(replay_buffer_class, type)
+        and issubclass(replay_buffer_class, NStepReplayBuffer)
+        and not issubclass(replay_buffer_class, SoftNStepReplayBuffer)
+    ):
+        raise ValueError(
+            f"{algorithm}: replay_buffer_class={replay_buffer_class.__name__} sums the n rewards only, so the soft "
+            "target would leave out the entropy terms -alpha log pi of the intermediate steps. Pass n_steps=N "
+            "(without replay_buffer_class: SoftNStepReplayBuffer is then used), or replay_buffer_class="
+            "sb3_maxent.common.buffers.SoftNStepReplayBuffer with replay_buffer_kwargs=dict(n_steps=N)."
         )
 
 
 def replay_buffer_class_for(
-    observation_space: spaces.Space, float32_observations: bool, replay_buffer_class: type[ReplayBuffer] | None
+    observation_space: spaces.Space,
+    float32_observations: bool,
+    replay_buffer_class: type[ReplayBuffer] | None,
+    n_steps: int = 1,
 ) -> type[ReplayBuffer] | None:
     """
     The replay buffer class an off-policy algorithm of the package uses (``None``: SB3's choice).
@@ -104,7 +272,42 @@ def replay_buffer_class_for(
     :param observation_space: The algorithm's observation space
     :param float32_observations: Whether float64 observations are stored as float32
     :param replay_buffer_class: The class the user gave, if any
+    :param n_steps: The algorithm's ``n_steps``: above 1, ``SoftNStepReplayBuffer`` (where SB3 would choose its
+        ``NStepReplayBuffer``); the caller then passes ``n_steps`` and ``gamma`` to it, as SB3 does
     """
-    if not float32_observations or replay_buffer_class is not None:
+    if replay_buffer_class is not None:
         return replay_buffer_class
+    if n_steps > 1:
+        if isinstance(observation_space, spaces.Dict):
+            raise ValueError(f"n_steps={n_steps}: n-step returns are not supported for Dict observation spaces (as in SB3)")
+        return Float32SoftNStepReplayBuffer if float32_observations else SoftNStepReplayBuffer
+    if not float32_observations:
+        return None
     return Float32DictReplayBuffer if isinstance(observation_space, spaces.Dict) else Float32ReplayBuffer
+
+
+@contextmanager
+def n_step_setup(
+    replay_buffer_class: type[ReplayBuffer] | None, replay_buffer_kwargs: dict[str, Any], n_steps: int, gamma: float
+) -> Iterator[None]:
+    """
+    Around SB3's ``OffPolicyAlgorithm._setup_model``: a ``SoftNStepReplayBuffer`` (chosen by
+    ``replay_buffer_class_for`` or given) gets the algorithm's ``gamma`` and, with ``n_steps > 1``, its ``n_steps``,
+    unless ``replay_buffer_kwargs`` gives them (it is updated in place, as SB3 does for its own choice). SB3's warning
+    that ``n_steps`` is ignored for a custom buffer class is silenced when the buffer does use it (also when a saved
+    model, whose buffer class was recorded, is loaded).
+
+    :param replay_buffer_class: The class chosen by ``replay_buffer_class_for``
+    :param replay_buffer_kwargs: The algorithm's ``replay_buffer_kwargs`` (updated in place)
+    :param n_steps: The algorithm's ``n_steps``
+    :param gamma: The algorithm's ``gamma``
+    """
+    soft_n_step = isinstance(replay_buffer_class, type) and issubclass(replay_buffer_class, SoftNStepReplayBuffer)
+    if soft_n_step:
+        replay_buffer_kwargs.setdefault("gamma", gamma)
+        if n_steps > 1:
+            replay_buffer_kwargs.setdefault("n_steps", n_steps)
+    with warnings.catch_warnings():
+        if soft_n_step and n_steps > 1 and replay_buffer_kwargs["n_steps"] == n_steps:
+            warnings.filterwarnings("ignore", message=r"`n_steps=\d+` is ignored because a custom `replay_buffer_class`")
+        yield

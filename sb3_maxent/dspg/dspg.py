@@ -9,11 +9,17 @@ from stable_baselines3.common.buffers import ReplayBuffer
 from stable_baselines3.common.noise import ActionNoise
 from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
 from stable_baselines3.common.policies import BasePolicy
-from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedule
+from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, ReplayBufferSamples, Schedule
 from stable_baselines3.common.utils import FloatSchedule, get_parameters_by_name, polyak_update, update_learning_rate
 from torch.nn import functional as F
 
-from sb3_maxent.common.buffers import check_float32_observations, replay_buffer_class_for
+from sb3_maxent.common.buffers import (
+    SoftNStepReplayBufferSamples,
+    check_float32_observations,
+    check_n_step_replay,
+    n_step_setup,
+    replay_buffer_class_for,
+)
 from sb3_maxent.common.loading import ExplainedLoad
 from sb3_maxent.common.nonfinite import (
     NONFINITE_HINT,
@@ -29,7 +35,6 @@ from sb3_maxent.common.validation import (
     check_int,
     check_learning_rate,
     check_net_arch,
-    check_one_step_replay,
     integer_argument,
 )
 from sb3_maxent.dspg.policies import CnnPolicy, DSPGActor, DSPGCritic, DSPGPolicy, MlpPolicy, MultiInputPolicy
@@ -88,8 +93,12 @@ class DSPG(ExplainedLoad, OffPolicyAlgorithm):
     :param optimize_memory_usage: Enable a memory efficient variant of the replay buffer
         at a cost of more complexity.
         See https://github.com/DLR-RM/stable-baselines3/issues/37#issuecomment-637501195
-    :param n_steps: Must be 1: SB3's n-step replay buffer sums the rewards only, which would leave the intermediate
-        entropy terms out of the soft target (kept for SB3's signature; anything else raises an error)
+    :param n_steps: When ``n_steps > 1``, the critic's target is the soft n-step return
+        ``sum_{k<m} gamma^k r_{t+k} - alpha sum_{0<k<m} gamma^k log pi'(a_{t+k}|s_{t+k}) + gamma^m (1 - d) V'(s_{t+m})``
+        (``m <= n``: the segment stops at a termination, no bootstrap, or a time-out, bootstrapped, as in SB3), with
+        the log-probabilities of the target actor at the replayed actions and ``V'`` the sampled soft value of eq. 15.
+        The replay buffer is then ``SoftNStepReplayBuffer`` (SB3's ``NStepReplayBuffer``, which sums the rewards only,
+        is refused: it would drop the entropy terms). Not supported for Dict observations (as in SB3).
     :param float32_observations: store float64 observations (MuJoCo's) as float32 in the replay buffer
         (``Float32ReplayBuffer``): half the memory, the same training (the networks see float32 anyway)
     :param stats_window_size: Window size for the rollout logging, specifying the number of episodes to average
@@ -149,7 +158,7 @@ class DSPG(ExplainedLoad, OffPolicyAlgorithm):
         device: th.device | str = "auto",
         _init_setup_model: bool = True,
     ):
-        check_one_step_replay("DSPG", n_steps, replay_buffer_class, replay_buffer_kwargs)
+        check_n_step_replay("DSPG", n_steps, replay_buffer_class, replay_buffer_kwargs)
         check_float32_observations("DSPG", float32_observations, replay_buffer_class)
         check_net_arch("DSPG", policy_kwargs)
         # (SB3 would turn 0 or less into a one-transition buffer; integral floats are read as integers)
@@ -210,9 +219,10 @@ class DSPG(ExplainedLoad, OffPolicyAlgorithm):
 
     def _setup_model(self) -> None:
         self.replay_buffer_class = replay_buffer_class_for(
-            self.observation_space, self.float32_observations, self.replay_buffer_class
+            self.observation_space, self.float32_observations, self.replay_buffer_class, self.n_steps
         )
-        super()._setup_model()
+        with n_step_setup(self.replay_buffer_class, self.replay_buffer_kwargs, self.n_steps, self.gamma):
+            super()._setup_model()
         self._create_aliases()
         self.actor_lr_schedule = FloatSchedule(self.actor_learning_rate)
         update_learning_rate(self.actor.optimizer, self.actor_lr_schedule(1))
@@ -266,8 +276,6 @@ class DSPG(ExplainedLoad, OffPolicyAlgorithm):
 
         for _ in range(gradient_steps):
             replay_data = self.replay_buffer.sample(batch_size, env=self._vec_normalize_env)  # type: ignore[union-attr]
-            # For n-step replay, discount factor is gamma**n_steps (when no early termination)
-            discounts = replay_data.discounts if replay_data.discounts is not None else self.gamma
 
             if self.log_ent_coef is not None:
                 # Detached: the temperature has its own loss (see below)
@@ -276,17 +284,7 @@ class DSPG(ExplainedLoad, OffPolicyAlgorithm):
                 ent_coef = self.ent_coef_tensor
 
             # --- Critic (eq. 15-16) ---
-            with th.no_grad():
-                # Sampled soft Bellman backup, eq. (15): M actions a'_j ~ pi_theta'(.|s') from the target actor,
-                # y = r + gamma (1 - d) (1/M) sum_j [Q_omega'(s', a'_j) - alpha log pi_theta'(a'_j|s')]
-                next_mean, next_std, next_log_std = self.actor_target.get_action_dist_params(replay_data.next_observations)
-                next_gaussian_actions = self.actor_target.sample_gaussian(next_mean, next_std, n_samples)
-                next_log_prob = self.actor_target.log_prob(next_gaussian_actions, next_mean, next_log_std)
-                next_q_values = self.critic_target.sampled_q_values(
-                    replay_data.next_observations, self.actor_target.to_action(next_gaussian_actions)
-                )
-                next_soft_values = (next_q_values - ent_coef * next_log_prob).mean(dim=1, keepdim=True)
-                target_q_values = replay_data.rewards + (1 - replay_data.dones) * discounts * next_soft_values
+            target_q_values = self._target_q_values(replay_data, ent_coef)
 
             # Soft loss, eq. (16) (with SB3's 1/2 factor)
             current_q_values = self.critic(replay_data.observations, replay_data.actions)[0]
@@ -372,6 +370,62 @@ class DSPG(ExplainedLoad, OffPolicyAlgorithm):
         self.logger.record("train/entropy", float(entropy_))
         if self.ent_coef_optimizer is not None:
             self.logger.record("train/ent_coef_loss", float(ent_coef_loss_))
+
+    def _target_q_values(
+        self, replay_data: ReplayBufferSamples | SoftNStepReplayBufferSamples, ent_coef: th.Tensor
+    ) -> th.Tensor:
+        """
+        The critic's soft Bellman target, one-step (eq. 15) or n-step (``SoftNStepReplayBuffer``).
+
+        :param replay_data: A batch of the replay buffer
+        :param ent_coef: The temperature alpha
+        :return: The targets, shape ``(batch_size, 1)``
+        """
+        # For n-step replay, discount factor is gamma**n_steps (when no early termination)
+        discounts = replay_data.discounts if replay_data.discounts is not None else self.gamma
+        with th.no_grad():
+            # Sampled soft Bellman backup, eq. (15): M actions a'_j ~ pi_theta'(.|s') from the target actor,
+            # y = r + gamma (1 - d) (1/M) sum_j [Q_omega'(s', a'_j) - alpha log pi_theta'(a'_j|s')]
+            next_mean, next_std, next_log_std = self.actor_target.get_action_dist_params(replay_data.next_observations)
+            next_gaussian_actions = self.actor_target.sample_gaussian(next_mean, next_std, self.n_action_samples)
+            next_log_prob = self.actor_target.log_prob(next_gaussian_actions, next_mean, next_log_std)
+            next_q_values = self.critic_target.sampled_q_values(
+                replay_data.next_observations, self.actor_target.to_action(next_gaussian_actions)
+            )
+            next_soft_values = (next_q_values - ent_coef * next_log_prob).mean(dim=1, keepdim=True)
+            target_q_values = replay_data.rewards + (1 - replay_data.dones) * discounts * next_soft_values
+            if isinstance(replay_data, SoftNStepReplayBufferSamples) and replay_data.intermediate_actions.shape[1] > 0:
+                target_q_values = target_q_values + self._intermediate_entropy_terms(replay_data, ent_coef)
+        return target_q_values
+
+    def _intermediate_entropy_terms(self, replay_data: SoftNStepReplayBufferSamples, ent_coef: th.Tensor) -> th.Tensor:
+        """
+        The entropy terms of the soft n-step return, ``sum_{k=1}^{m-1} gamma^k (-alpha log pi_theta'(a_{t+k}|s_{t+k}))``
+        over the intermediate steps of each segment (``m <= n`` steps; SB3's ``NStepReplayBuffer`` has the rewards
+        ``sum_{k<m} gamma^k r_{t+k}`` and the bootstrap ``gamma^m V(s_{t+m})`` only). The n-step unrolling of the
+        soft Bellman equation, eq. (15) of Shi, Song and Wu 2019, "Soft Policy Gradient Method for Maximum Entropy
+        Deep Reinforcement Learning": V(s) = E_a[Q(s, a) - alpha log pi(a|s)] with Q unrolled along the replayed
+        actions, as in the multi-step soft consistency of Nachum et al. 2017, "Bridging the Gap Between Value and
+        Policy Based Reinforcement Learning" (which holds for any replayed actions once pi is the Boltzmann policy of
+        Q). The log-probabilities are those of the target actor, as in the one-step target, at the replayed actions
+        (normalized to [-1, 1]; ``DSPGActor.from_action``).
+
+        :param replay_data: A batch of ``SoftNStepReplayBuffer``
+        :param ent_coef: The temperature alpha
+        :return: shape ``(batch_size, 1)``
+        """
+        observations = replay_data.intermediate_observations
+        batch_size, n_intermediate = observations.shape[:2]
+        flat_observations = observations.reshape(batch_size * n_intermediate, *observations.shape[2:])
+        mean, _, log_std = self.actor_target.get_action_dist_params(flat_observations)
+        gaussian_actions = self.actor_target.from_action(
+            replay_data.intermediate_actions.reshape(batch_size * n_intermediate, 1, -1)
+        )
+        log_prob = self.actor_target.log_prob(gaussian_actions, mean, log_std).reshape(batch_size, n_intermediate)
+        weights = replay_data.intermediate_discounts
+        # Steps after the end of the segment (zero discount) may be another episode's: masked, not multiplied
+        terms = th.where(weights > 0, weights * (-ent_coef * log_prob), th.zeros_like(log_prob))
+        return terms.sum(dim=1, keepdim=True)
 
     def _check_update(self, values: dict[str, float]) -> None:
         """Raise :class:`NonFiniteError` (before the optimizers step) if a loss or gradient norm is NaN or infinite."""

@@ -134,6 +134,20 @@ class DSPGActor(BasePolicy):
             return th.tanh(gaussian_actions)
         return th.clamp(gaussian_actions, -1.0, 1.0)
 
+    def from_action(self, actions: th.Tensor) -> th.Tensor:
+        """
+        The pre-squash sample of an action in [-1, 1] (replayed actions), the inverse of ``to_action``: ``atanh``,
+        with the action kept ``eps`` inside the bounds (as SB3's ``TanhBijector.inverse``) so that the log-density
+        stays finite. Without squashing it is the action itself (a clipped sample is read as the bound).
+
+        :param actions: actions in the normalized action space, any shape
+        :return: pre-squash samples, same shape
+        """
+        if not self.squash_output:
+            return actions
+        eps = th.finfo(actions.dtype).eps
+        return th.atanh(actions.clamp(min=-1.0 + eps, max=1.0 - eps))
+
     def log_prob(self, gaussian_actions: th.Tensor, mean: th.Tensor, log_std: th.Tensor) -> th.Tensor:
         """
         Log-density of the action distribution, summed over action dimensions.

@@ -8,11 +8,17 @@ from stable_baselines3.common.buffers import ReplayBuffer
 from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
 from stable_baselines3.common.policies import BasePolicy
 from stable_baselines3.common.preprocessing import get_action_dim
-from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, ReplayBufferSamples, Schedule
+from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, PyTorchObs, ReplayBufferSamples, Schedule
 from stable_baselines3.common.utils import get_parameters_by_name, polyak_update
 from torch.nn import functional as F
 
-from sb3_maxent.common.buffers import check_float32_observations, replay_buffer_class_for
+from sb3_maxent.common.buffers import (
+    SoftNStepReplayBufferSamples,
+    check_float32_observations,
+    check_n_step_replay,
+    n_step_setup,
+    replay_buffer_class_for,
+)
 from sb3_maxent.common.loading import ExplainedLoad
 from sb3_maxent.common.nonfinite import NONFINITE_HINT, check_finite, host_values, nonfinite_gradients
 from sb3_maxent.common.temperature import learned_temperature, parse_ent_coef, temperature_save_params
@@ -20,7 +26,6 @@ from sb3_maxent.common.validation import (
     check_float,
     check_learning_rate,
     check_net_arch,
-    check_one_step_replay,
     integer_argument,
 )
 from sb3_maxent.softql.policies import (
@@ -106,8 +111,13 @@ class SoftQL(ExplainedLoad, OffPolicyAlgorithm):
         If ``None``, it will be automatically selected.
     :param replay_buffer_kwargs: Keyword arguments to pass to the replay buffer on creation.
     :param optimize_memory_usage: Enable a memory efficient variant of the replay buffer at a cost of more complexity.
-    :param n_steps: Must be 1: SB3's n-step replay buffer sums the rewards only, which would leave the intermediate
-        entropy terms out of the soft target (kept for SB3's signature; anything else raises an error)
+    :param n_steps: When ``n_steps > 1``, the target is the soft n-step return
+        ``sum_{k<m} gamma^k r_{t+k} + sum_{0<k<m} gamma^k (V'(s_{t+k}) - Q'(s_{t+k}, a_{t+k})) + gamma^m (1 - d) V'(s_{t+m})``
+        (``m <= n``: the segment stops at a termination, no bootstrap, or a time-out, bootstrapped, as in SB3):
+        ``V' - Q' = -alpha log pi`` is the entropy term of the Boltzmann policy of the target network at the replayed
+        action, with ``V'`` the exact soft value (Discrete) or the importance-sampled one (Box) of the one-step
+        target. The replay buffer is then ``SoftNStepReplayBuffer`` (SB3's ``NStepReplayBuffer``, which sums the
+        rewards only, is refused: it would drop the entropy terms). Not supported for Dict observations (as in SB3).
     :param float32_observations: store float64 observations (MuJoCo's) as float32 in the replay buffer
         (``Float32ReplayBuffer``): half the memory, the same training (the networks see float32 anyway)
     :param ent_coef: the temperature alpha > 0 (the inverse of the reward scale of the paper). For ``Discrete``
@@ -185,7 +195,7 @@ class SoftQL(ExplainedLoad, OffPolicyAlgorithm):
         device: th.device | str = "auto",
         _init_setup_model: bool = True,
     ) -> None:
-        check_one_step_replay("SoftQL", n_steps, replay_buffer_class, replay_buffer_kwargs)
+        check_n_step_replay("SoftQL", n_steps, replay_buffer_class, replay_buffer_kwargs)
         check_float32_observations("SoftQL", float32_observations, replay_buffer_class)
         check_net_arch("SoftQL", policy_kwargs)
         buffer_size, batch_size, target_update_interval, n_value_particles, n_kernel_particles = (
@@ -334,9 +344,10 @@ class SoftQL(ExplainedLoad, OffPolicyAlgorithm):
         self._check_arguments()
         self.policy_class = self._policy_class_for_action_space()
         self.replay_buffer_class = replay_buffer_class_for(
-            self.observation_space, self.float32_observations, self.replay_buffer_class
+            self.observation_space, self.float32_observations, self.replay_buffer_class, self.n_steps
         )
-        super()._setup_model()
+        with n_step_setup(self.replay_buffer_class, self.replay_buffer_kwargs, self.n_steps, self.gamma):
+            super()._setup_model()
         self._create_aliases()
         self._setup_ent_coef()
         # Running mean and running var
@@ -427,14 +438,98 @@ class SoftQL(ExplainedLoad, OffPolicyAlgorithm):
             return nonfinite_gradients(list(network.parameters()))
         return th.nn.utils.clip_grad_norm_(network.parameters(), self.max_grad_norm)
 
-    def _discrete_gradient_step(self, replay_data: ReplayBufferSamples) -> dict[str, th.Tensor]:
-        ent_coef = self._current_ent_coef()
+    def _target_q_values(
+        self, replay_data: ReplayBufferSamples | SoftNStepReplayBufferSamples, ent_coef: th.Tensor
+    ) -> th.Tensor:
+        """
+        The soft Bellman target, one-step or n-step (``SoftNStepReplayBuffer``), of the Q-network's loss.
+
+        :param replay_data: A batch of the replay buffer
+        :param ent_coef: The temperature alpha
+        :return: The targets, shape ``(batch_size, 1)``
+        """
         # For n-step replay, discount factor is gamma**n_steps (when no early termination)
         discounts = replay_data.discounts if replay_data.discounts is not None else self.gamma
         with th.no_grad():
-            # Soft Bellman target with the exact soft value V(s') = alpha * logsumexp(Q_target(s', .) / alpha)
-            next_values = soft_value(self.q_net_target(replay_data.next_observations), ent_coef).reshape(-1, 1)
+            if self.is_discrete:
+                # Soft Bellman target with the exact soft value V(s') = alpha * logsumexp(Q_target(s', .) / alpha)
+                next_values = soft_value(self.q_net_target(replay_data.next_observations), ent_coef).reshape(-1, 1)
+            else:
+                # Soft Bellman target (Eq. 10-11): V(s') by importance sampling with uniform actions on [-1, 1]^d
+                # (independent samples for each state of the batch)
+                next_values = self._importance_sampled_values(
+                    replay_data.next_observations, replay_data.rewards.shape[0], ent_coef
+                )[0]
             target_q_values = replay_data.rewards + (1 - replay_data.dones) * discounts * next_values
+            if isinstance(replay_data, SoftNStepReplayBufferSamples) and replay_data.intermediate_actions.shape[1] > 0:
+                target_q_values = target_q_values + self._intermediate_entropy_terms(replay_data, ent_coef)
+        return target_q_values
+
+    def _importance_sampled_values(
+        self, observations: PyTorchObs, batch_size: int, ent_coef: th.Tensor, actions: th.Tensor | None = None
+    ) -> tuple[th.Tensor, th.Tensor | None]:
+        """
+        The importance-sampled soft value ``V_target(s)`` of continuous actions (``n_value_particles`` uniform
+        actions on [-1, 1]^d per state), and ``Q_target(s, a)`` at the given actions in the same forward pass.
+
+        :param observations: A batch of observations
+        :param batch_size: Its size
+        :param ent_coef: The temperature alpha
+        :param actions: Actions (one per state, normalized to [-1, 1]) to evaluate, or ``None``
+        :return: ``V_target(s)`` and ``Q_target(s, a)`` (``None`` without actions), each of shape ``(batch_size, 1)``
+        """
+        action_dim = get_action_dim(self.action_space)
+        uniform_actions = th.rand(batch_size, self.n_value_particles, action_dim, device=self.device) * 2.0 - 1.0
+        if actions is None:
+            q_values = self.q_net_target(observations, uniform_actions)
+            return importance_sampled_soft_value(q_values, ent_coef, action_dim).reshape(-1, 1), None
+        q_values = self.q_net_target(
+            observations, th.cat([actions.reshape(batch_size, 1, action_dim), uniform_actions], dim=1)
+        )
+        values = importance_sampled_soft_value(q_values[:, 1:], ent_coef, action_dim).reshape(-1, 1)
+        return values, q_values[:, :1]
+
+    def _intermediate_entropy_terms(self, replay_data: SoftNStepReplayBufferSamples, ent_coef: th.Tensor) -> th.Tensor:
+        """
+        The entropy terms of the soft n-step return, ``sum_{k=1}^{m-1} gamma^k (-alpha log pi(a_{t+k}|s_{t+k}))``
+        over the intermediate steps of each segment (``m <= n`` steps; SB3's ``NStepReplayBuffer`` has the rewards
+        ``sum_{k<m} gamma^k r_{t+k}`` and the bootstrap ``gamma^m V(s_{t+m})`` only).
+
+        The policy is the Boltzmann policy of the target network, ``pi(a|s) = exp((Q_target(s, a) - V_target(s)) /
+        alpha)`` (Haarnoja et al. 2017, "Reinforcement Learning with Deep Energy-Based Policies", Eq. 4-5), so
+        ``-alpha log pi(a|s) = V_target(s) - Q_target(s, a)`` at the replayed action, with the same soft value as the
+        bootstrap: exact (``logsumexp``) for Discrete actions, importance-sampled (Eq. 10) for Box actions (the SVGD
+        sampler only approximates this policy and has no density). The n-step target then telescopes into the
+        one-step target plus the discounted soft TD errors of the target network along the replayed path, and at the
+        soft-optimal Q it equals Q(s_t, a_t) for any replayed actions in a deterministic MDP: the multi-step soft
+        consistency of Nachum et al. 2017, "Bridging the Gap Between Value and Policy Based Reinforcement Learning".
+
+        :param replay_data: A batch of ``SoftNStepReplayBuffer``
+        :param ent_coef: The temperature alpha
+        :return: shape ``(batch_size, 1)``
+        """
+        observations = replay_data.intermediate_observations
+        batch_size, n_intermediate = observations.shape[:2]
+        flat_observations = observations.reshape(batch_size * n_intermediate, *observations.shape[2:])
+        actions = replay_data.intermediate_actions.reshape(batch_size * n_intermediate, -1)
+        replayed_q_values: th.Tensor | None
+        if self.is_discrete:
+            q_values = self.q_net_target(flat_observations)
+            values = soft_value(q_values, ent_coef).reshape(-1, 1)
+            replayed_q_values = th.gather(q_values, dim=1, index=actions.long())
+        else:
+            values, replayed_q_values = self._importance_sampled_values(
+                flat_observations, batch_size * n_intermediate, ent_coef, actions
+            )
+        negative_log_pi = (values - cast(th.Tensor, replayed_q_values)).reshape(batch_size, n_intermediate)
+        weights = replay_data.intermediate_discounts
+        # Steps after the end of the segment (zero discount) may be another episode's: masked, not multiplied
+        terms = th.where(weights > 0, weights * negative_log_pi, th.zeros_like(negative_log_pi))
+        return terms.sum(dim=1, keepdim=True)
+
+    def _discrete_gradient_step(self, replay_data: ReplayBufferSamples) -> dict[str, th.Tensor]:
+        ent_coef = self._current_ent_coef()
+        target_q_values = self._target_q_values(replay_data, ent_coef)
 
         all_q_values = self.q_net(replay_data.observations)
         current_q_values = th.gather(all_q_values, dim=1, index=replay_data.actions.long())
@@ -461,18 +556,8 @@ class SoftQL(ExplainedLoad, OffPolicyAlgorithm):
     def _continuous_gradient_step(self, replay_data: ReplayBufferSamples) -> dict[str, th.Tensor]:
         assert self.sampler is not None and isinstance(self.q_net, ContinuousSoftQNetwork)
         ent_coef = self._current_ent_coef()
-        discounts = replay_data.discounts if replay_data.discounts is not None else self.gamma
-        batch_size = replay_data.rewards.shape[0]
-        action_dim = get_action_dim(self.action_space)
         observations = replay_data.observations
-
-        # Soft Bellman target (Eq. 10-11): V(s') by importance sampling with uniform actions on [-1, 1]^d
-        # (independent samples for each state of the batch)
-        with th.no_grad():
-            uniform_actions = th.rand(batch_size, self.n_value_particles, action_dim, device=self.device) * 2.0 - 1.0
-            next_q_values = self.q_net_target(replay_data.next_observations, uniform_actions)
-            next_values = importance_sampled_soft_value(next_q_values, ent_coef, action_dim).reshape(-1, 1)
-            target_q_values = replay_data.rewards + (1 - replay_data.dones) * discounts * next_values
+        target_q_values = self._target_q_values(replay_data, ent_coef)
 
         q_features = self.q_net.extract_features(observations, self.q_net.features_extractor)
         current_q_values = self.q_net.q_values_from_features(q_features, replay_data.actions).reshape(-1, 1)
