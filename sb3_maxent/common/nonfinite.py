@@ -54,31 +54,24 @@ def host_values(tensors: dict[str, th.Tensor]) -> dict[str, float]:
     return dict(zip(tensors, values, strict=True))
 
 
-_ONES: dict[th.device, th.Tensor] = {}
-
-
 def nonfinite_gradients(parameters: list[th.nn.Parameter]) -> th.Tensor:
     """
-    -1 if every gradient of the parameters is finite, inf otherwise (so that :func:`check_finite` reports it):
-    where no norm is needed (no clipping), the one fused check of torch's ``GradScaler`` is cheaper than a norm.
+    The total 2-norm of the parameters' gradients, a 0-d tensor on their device (0 without gradients): NaN or
+    infinite if and only if a gradient is (or the norm overflows its dtype, which clipping could not fix either), so
+    that :func:`check_finite` reports it. For the parts of an update that clip nothing: where ``clip_grad_norm_`` runs,
+    its returned norm is the same check at no extra cost. One fused reduction (``torch.nn.utils.get_total_norm``).
     """
     grads = [param.grad for param in parameters if param.grad is not None]
     if not grads:
         return th.zeros(())
-    device = grads[0].device
-    if device not in _ONES:
-        _ONES[device] = th.ones(1, device=device)
-    found = th.zeros(1, device=device)
-    # sets found to 1 if a gradient is NaN or infinite (and multiplies the gradients by 1 in place: no change)
-    th._amp_foreach_non_finite_check_and_unscale_(grads, found, _ONES[device])
-    return found.sub_(1.0).reciprocal_().reshape(())  # 1 / (0 - 1) = -1, or 1 / (1 - 1) = inf
+    return th.nn.utils.get_total_norm(grads)
 
 
 class UpdateSnapshot:
     """
     Parameters and optimizer state before the first part of an update that steps an optimizer before a later part
     is known to be finite (DSPG's critic steps before its actor's loss exists); :meth:`restore` undoes that step.
-    The copies live in buffers allocated once: :meth:`capture` before each such step is a few fused copies.
+    The copies live in buffers allocated once: :meth:`capture` before each such step is one in-place copy per tensor.
 
     :param parameters: The parameters the optimizer steps
     :param optimizer: The optimizer
@@ -99,7 +92,8 @@ class UpdateSnapshot:
             if not self._values:
                 self._values = [param.detach().clone() for param in self.parameters]
             else:
-                th._foreach_copy_(self._values, [param.detach() for param in self.parameters])
+                for buffer, param in zip(self._values, self.parameters, strict=True):
+                    buffer.copy_(param.detach())
             layout = tuple((id(param), tuple(sorted(self.optimizer.state.get(param, {})))) for param in self.parameters)
             sources = [
                 (param, key, value)
@@ -111,8 +105,9 @@ class UpdateSnapshot:
                 self._state_keys = [(param, key) for param, key, _ in sources]
                 self._state_values = [value.detach().clone() for _, _, value in sources]
                 self._captured_state_layout = layout
-            elif sources:
-                th._foreach_copy_(self._state_values, [value.detach() for _, _, value in sources])
+            else:
+                for buffer, (_, _, value) in zip(self._state_values, sources, strict=True):
+                    buffer.copy_(value.detach())
             self._other_state = {
                 id(param): {key: copy.deepcopy(value) for key, value in state.items() if not isinstance(value, th.Tensor)}
                 for param, state in self.optimizer.state.items()
