@@ -217,10 +217,10 @@ def test_procgen_vec_env_names_its_misuse():
     from sb3_maxent.envs import ProcgenVecEnv, make_procgen_vec_env
 
     for make in (lambda: ProcgenVecEnv("fruitbot", n_envs=2, seed=-1), lambda: make_procgen_vec_env("fruitbot", 2, seed=-1)):
-        with pytest.raises(ValueError, match="seed must be None or an integer >= 0, got -1"):
+        with pytest.raises(ValueError, match="`seed` must be None or an integer >= 0, got -1"):
             make()
     env = ProcgenVecEnv("fruitbot", n_envs=2, seed=0)
-    with pytest.raises(ValueError, match="seed must be None or an integer >= 0, got -1"):
+    with pytest.raises(ValueError, match="`seed` must be None or an integer >= 0, got -1"):
         env.seed(-1)
     env.reset()
     with pytest.raises(ValueError, match="Procgen actions are integers"):

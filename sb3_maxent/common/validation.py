@@ -61,16 +61,25 @@ def check_float(
         raise ValueError(f"`{name}` must be a {finite}number in {bounds}, got {value!r}")
 
 
-def check_int(name: str, value: Any, low: int = 1) -> None:
+def check_int(name: str, value: Any, low: int = 1, high: int | None = None, allow_none: bool = False) -> int | None:
     """
-    Refuse a hyperparameter that is not an integer >= ``low`` (``bool`` is not an integer here).
+    Refuse (``ValueError``) a value that is not an integer in ``[low, high]`` (``bool`` is not an integer here): the
+    one integer check of the package (hyperparameters, seeds, Procgen's options).
 
     :param name: The argument's name, for the message
     :param value: Its value
     :param low: Smallest value allowed
+    :param high: Largest value allowed (``None``: no bound)
+    :param allow_none: Whether ``None`` is allowed (e.g. a seed: fresh entropy)
+    :return: The value as an ``int`` (or ``None``)
     """
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ValueError(f"`{name}` must be an integer >= {low}, got {value!r}")
+    if value is None and allow_none:
+        return None
+    is_integer = not isinstance(value, (bool, np.bool_)) and isinstance(value, (int, np.integer))
+    if not is_integer or value < low or (high is not None and value > high):
+        bounds = f">= {low}" if high is None else f"in [{low}, {high}]"
+        raise ValueError(f"`{name}` must be {'None or ' if allow_none else ''}an integer {bounds}, got {value!r}")
+    return int(value)
 
 
 def integer_argument(name: str, value: Any, low: int = 1) -> int:

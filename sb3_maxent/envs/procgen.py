@@ -21,6 +21,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from sb3_maxent.common.validation import check_int
 from sb3_maxent.envs.registration import PROCGEN_GAMES
 
 PROCGEN_DISTRIBUTION_MODES: tuple[str, ...] = ("easy", "hard", "extreme", "memory", "exploration")
@@ -107,14 +108,6 @@ def check_procgen_game(game: str) -> str:
     return game
 
 
-def _check_int(name: str, value: Any, minimum: int, maximum: int = _MAX_LEVEL) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"Procgen option `{name}` must be an integer, got {value!r} ({type(value).__name__})")
-    if not minimum <= value <= maximum:
-        raise ValueError(f"Procgen option `{name}` must be in [{minimum}, {maximum}], got {value}")
-    return int(value)
-
-
 def _check_bool(name: str, value: Any) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"Procgen option `{name}` must be a bool, got {value!r} ({type(value).__name__})")
@@ -170,8 +163,8 @@ def procgen_gym3_kwargs(game: str, num_threads: int = 4, render_hires: bool = Fa
             f"Procgen game {game!r} has no {distribution_mode!r} distribution_mode: "
             f"only {', '.join(supported)} have it (every game has 'easy' and 'hard')"
         )
-    num_levels = _check_int("num_levels", num_levels, 0)
-    start_level = _check_int("start_level", start_level, 0)
+    num_levels = check_int("num_levels", num_levels, 0, _MAX_LEVEL)
+    start_level = check_int("start_level", start_level, 0, _MAX_LEVEL)
     if start_level + num_levels > _MAX_LEVEL + 1:
         raise ValueError(
             f"Procgen levels must be below 2**31: start_level ({start_level}) + num_levels ({num_levels}) is too large"
@@ -180,8 +173,8 @@ def procgen_gym3_kwargs(game: str, num_threads: int = 4, render_hires: bool = Fa
     for name, default in defaults.items():  # the on/off options
         if isinstance(default, bool):
             kwargs[name] = _check_bool(name, values[name])
-    kwargs["debug_mode"] = _check_int("debug_mode", values["debug_mode"], -(2**31) + 1)
-    kwargs["num_threads"] = _check_int("num_threads", num_threads, 0, 1024)
+    kwargs["debug_mode"] = check_int("debug_mode", values["debug_mode"], -(2**31) + 1, _MAX_LEVEL)
+    kwargs["num_threads"] = check_int("num_threads", num_threads, 0, 1024)
     kwargs["render_mode"] = "rgb_array" if _check_bool("render_hires", render_hires) else None
     if distribution_mode == "exploration":
         # Procgen's exploration mode is one fixed hard level per game and refuses num_levels/start_level

@@ -9,6 +9,7 @@ from gymnasium import spaces
 from stable_baselines3.common.vec_env import VecMonitor
 from stable_baselines3.common.vec_env.base_vec_env import VecEnv, VecEnvIndices, VecEnvObs, VecEnvStepReturn
 
+from sb3_maxent.common.validation import check_int
 from sb3_maxent.envs.procgen import (
     PROCGEN_N_ACTIONS,
     PROCGEN_OBS_SHAPE,
@@ -18,13 +19,6 @@ from sb3_maxent.envs.procgen import (
     make_gym3_env,
     procgen_gym3_kwargs,
 )
-
-
-def _checked_seed(seed: Any) -> int | None:
-    """A seed for numpy's generator, or a ValueError that names it (numpy's says "expected non-negative integer")."""
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
-        raise ValueError(f"seed must be None or an integer >= 0, got {seed!r}")
-    return None if seed is None else int(seed)
 
 
 class ProcgenVecEnv(VecEnv):
@@ -98,7 +92,7 @@ class ProcgenVecEnv(VecEnv):
         self.start_level = start_level
         self.render_mode = render_mode
         self.render_hires = render_hires
-        self._np_random = np.random.default_rng(_checked_seed(seed))
+        self._np_random = np.random.default_rng(check_int("seed", seed, 0, allow_none=True))
         super().__init__(
             num_envs=int(n_envs),
             observation_space=spaces.Box(low=0, high=255, shape=PROCGEN_OBS_SHAPE, dtype=np.uint8),
@@ -137,7 +131,7 @@ class ProcgenVecEnv(VecEnv):
         :param seed: The seed (``None``: a random one)
         :return: The seeds of the sub-environments
         """
-        return super().seed(_checked_seed(seed))
+        return super().seed(check_int("seed", seed, 0, allow_none=True))
 
     def reset(self) -> VecEnvObs:
         """
