@@ -248,7 +248,8 @@ def impala_group(mode: str, repeats: int, device: str) -> list[dict[str, Any]]:
             return self.linear(self.cnn(observations))
 
     tiny = mode == "tiny"
-    batch_sizes = (64,) if tiny else (2048,) if mode == "quick" else (2048, 1024)
+    # 2048: the paper's minibatch; 256: the quick start's (16 envs x 128 steps in 8 minibatches)
+    batch_sizes = (64,) if tiny else (2048, 256) if mode == "quick" else (2048, 1024, 256)
     variants = dict(list(IMPALA_VARIANTS.items())[:3]) if tiny else IMPALA_VARIANTS
     n_envs = 4 if tiny else 64
     env = make_procgen_vec_env("fruitbot", n_envs=n_envs, num_levels=200, seed=0, num_threads=1)
