@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> None:
     table = comparison_table(reference, ours, CSV_STEPS)
     table.to_csv(args.results_dir / "ppo_vs_train_procgen.csv", index=False, float_format="%.4g")
     text = markdown(comparison_table(reference, ours, TABLE_STEPS))
-    state = "" if ours.finished.all() else " (runs still going: their curves so far)"
+    state = "" if ours.finished.all() else " (unfinished runs: their curves up to the steps shown)"
     command = "python benchmarks/train_procgen_check.py" + (" --partial" if args.partial else "")
     (args.results_dir / "ppo_vs_train_procgen.md").write_text(f"`{command}`{state}\n\n{text}\n")
     plot(reference, ours, args.results_dir / "ppo_vs_train_procgen.png")
