@@ -537,13 +537,17 @@ def mujoco_comparisons(budget: str) -> list[Comparison]:
                 "DSPG": Agent(
                     "DSPG",
                     "MlpPolicy",
-                    shared | dspg_own | dict(float32_observations=True),
+                    shared | dspg_own | dict(replay_buffer_class=Float32ReplayBuffer),
                     source=f"{source} + {paper['_source']} (n_action_samples, actor_learning_rate, max_grad_norm)",
                     note="the paper's 4 gradient steps per env step -> 1",
                 ),
                 "SAC": Agent("SAC", "MlpPolicy", shared | dict(replay_buffer_class=Float32ReplayBuffer), source=source),
                 "SoftQL": from_zoo(
-                    "SoftQL", "softql", env_id, learning_starts=shared["learning_starts"], float32_observations=True
+                    "SoftQL",
+                    "softql",
+                    env_id,
+                    learning_starts=shared["learning_starts"],
+                    replay_buffer_class=Float32ReplayBuffer,
                 ),
             }
         comparisons.append(

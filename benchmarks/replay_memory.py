@@ -1,6 +1,7 @@
 """
 Replay memory of the MuJoCo tasks at full buffer sizes: SB3's ``ReplayBuffer`` (float64 observations, as the envs
-give them) against ``Float32ReplayBuffer`` (what ``float32_observations=True`` of DSPG and SoftQL uses), measured.
+give them) against ``Float32ReplayBuffer`` (``replay_buffer_class=Float32ReplayBuffer``,
+for DSPG, SoftQL and SB3's SAC alike), measured.
 
 SB3 allocates the buffer with ``np.zeros``, which the OS maps lazily: a short run touches only the part it fills, so
 the peak memory of the 100k-step runs (``learning.py mujoco``) says little about a 1M-step run. Here each case runs in
@@ -55,7 +56,7 @@ def markdown(rows: list[dict]) -> str:
     lines = [
         "Replay memory at full buffer sizes, measured (`python benchmarks/replay_memory.py`): resident memory a full",
         "buffer adds to a fresh process (MiB), SB3's `ReplayBuffer` (float64 observations) against `Float32ReplayBuffer`",
-        "(`float32_observations=True`). Observations are stored twice (`observations`, `next_observations`).",
+        "(`replay_buffer_class=Float32ReplayBuffer`). Observations are stored twice (`observations`, `next_observations`).",
         "",
         "| task | obs dim | buffer size | float64 (SB3) | float32 | saved | the arrays' nbytes (float64 / float32) |",
         "|---|---|---|---|---|---|---|",

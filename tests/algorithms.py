@@ -176,7 +176,7 @@ LOGGED = {
     DSPG: ["train/critic_loss", "train/actor_loss", "train/entropy", "train/ent_coef"],
 }
 SOFTQL_LOGGED = {
-    True: ["train/loss", "train/entropy", "train/ent_coef"],
+    True: ["train/critic_loss", "train/entropy", "train/ent_coef"],
     False: ["train/critic_loss", "train/sampler_loss", "train/ent_coef", "train/kernel_bandwidth"],
 }
 

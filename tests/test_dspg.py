@@ -12,11 +12,14 @@ from algorithms import assert_trained
 from gymnasium import spaces
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.envs import FakeImageEnv
+from stable_baselines3.common.torch_layers import create_mlp
 from stable_baselines3.common.utils import LinearSchedule
 
-from sb3_maxent import DSPG
+from sb3_maxent import DSPG, SoftQL
+from sb3_maxent.common.sampled_q import sampled_q_values
 
 HALF_LOG_2PI_E = 0.5 * np.log(2 * np.pi * np.e)
+TINY = dict(buffer_size=100, learning_starts=20, batch_size=8, n_action_samples=4, policy_kwargs=dict(net_arch=[16]), seed=0)
 
 
 class QuadraticBandit(gym.Env):
@@ -258,11 +261,59 @@ def test_hopper_smoke():
         (dict(n_action_samples=2.5), "n_action_samples"),
         (dict(per_state_baseline=True, n_action_samples=1), "per_state_baseline"),
         (dict(actor_learning_rate=-1e-3), "actor_learning_rate"),
+        # with which learn() would not train (SB3 itself refuses a train_freq of 0 only once learn() collects, and
+        # takes gradient_steps=0, collecting without training)
+        (dict(gradient_steps=0), "never train"),
+        (dict(gradient_steps=-3), "or -1"),
+        (dict(train_freq=0), "train_freq"),
+        (dict(train_freq=(-1, "step")), "train_freq"),
     ],
 )
 def test_bad_hyperparameters_raise_at_construction(kwargs, match):
     with pytest.raises(ValueError, match=match):
         DSPG("MlpPolicy", "Pendulum-v1", **kwargs)
+
+
+def test_gradient_steps_minus_one_is_one_per_environment_step():
+    model = DSPG("MlpPolicy", "Pendulum-v1", gradient_steps=-1, train_freq=2, **TINY).learn(40)
+    assert model._n_updates == 40 - TINY["learning_starts"]
+
+
+def test_ent_coef_is_read_once_in_setup_model():
+    """SAC's place: a loaded model's saved value is read there; __init__ runs it, so a bad value fails at construction."""
+    with pytest.raises(ValueError, match="ent_coef"):
+        DSPG("MlpPolicy", "Pendulum-v1", ent_coef="automatic")
+    model = DSPG("MlpPolicy", "Pendulum-v1", ent_coef="automatic", _init_setup_model=False)
+    with pytest.raises(ValueError, match="ent_coef"):
+        model._setup_model()
+
+
+# ---------------------------------------------------------------------------------------------
+# Q over M sampled actions: one helper for DSPG's critic and continuous SoftQL's Q-network
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("activation_fn", [th.nn.ReLU, th.nn.Tanh])
+@pytest.mark.parametrize("net_arch", [[], [32, 16]])
+def test_sampled_q_values_is_the_concatenated_network(net_arch, activation_fn):
+    """Equal to the network on [features; action] for each action (up to rounding), the same bits with autograd."""
+    generator = th.Generator().manual_seed(0)
+    q_net = th.nn.Sequential(*create_mlp(5 + 2, 1, net_arch, activation_fn))
+    features, actions = th.randn(6, 5, generator=generator), th.rand(6, 9, 2, generator=generator) * 2 - 1
+    expanded = th.cat([features.unsqueeze(1).expand(-1, 9, -1), actions], dim=-1)
+    with th.no_grad():
+        in_place = sampled_q_values(q_net, features, actions)
+        th.testing.assert_close(in_place, q_net(expanded).squeeze(-1), rtol=1e-6, atol=1e-6)
+    assert th.equal(sampled_q_values(q_net, features, actions).detach(), in_place)
+
+    # DSPG's critic and continuous SoftQL's Q-network both go through it
+    model = DSPG("MlpPolicy", "Pendulum-v1", **TINY)
+    obs, actions = th.randn(4, 3, generator=generator), th.rand(4, 7, 1, generator=generator)
+    with th.no_grad():
+        critic_features = model.critic.extract_features(obs, model.critic.features_extractor)
+        expected = sampled_q_values(model.critic.q_networks[0], critic_features, actions)
+        assert th.equal(model.critic.sampled_q_values(obs, actions), expected)
+        q_net = SoftQL("MlpPolicy", "Pendulum-v1", policy_kwargs=dict(net_arch=[16]), seed=0).q_net
+        expected = sampled_q_values(q_net.q_net, q_net.extract_features(obs, q_net.features_extractor), actions)
+        assert th.equal(q_net(obs, actions), expected)
 
 
 # ---------------------------------------------------------------------------------------------

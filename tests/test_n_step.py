@@ -478,9 +478,10 @@ def test_choice_of_the_buffer_and_refusals(tmp_path):
         "MlpPolicy", "CartPole-v1", gamma=0.9, replay_buffer_class=SoftNStepReplayBuffer, replay_buffer_kwargs=dict(n_steps=2)
     )
     assert (model.replay_buffer.n_steps, model.replay_buffer.gamma) == (2, 0.9)
-    # float32_observations: the float32 variant
+    # The float32 variant, given as replay_buffer_class (the automatic choice is the float64 one)
     box64 = gym.spaces.Box(-1, 1, (3,), np.float64)
-    assert replay_buffer_class_for(box64, True, None, n_steps=3) is Float32SoftNStepReplayBuffer
+    assert replay_buffer_class_for(box64, None, n_steps=3) is SoftNStepReplayBuffer
+    assert replay_buffer_class_for(box64, Float32SoftNStepReplayBuffer, n_steps=3) is Float32SoftNStepReplayBuffer
     assert Float32SoftNStepReplayBuffer(10, box64, gym.spaces.Discrete(2), n_steps=3).observations.dtype == np.float32
     # Saved and loaded: the same buffer, without SB3's warning that n_steps would be ignored
     DSPG("MlpPolicy", "Pendulum-v1", n_steps=3, buffer_size=10).save(tmp_path / "model")

@@ -14,6 +14,7 @@ from algorithms import ALGORITHMS, dict_env, image_env
 from stable_baselines3.common.envs import (
     IdentityEnv,
     IdentityEnvBox,
+    IdentityEnvMultiDiscrete,
     SimpleMultiObsEnv,
 )
 from stable_baselines3.common.logger import configure
@@ -128,7 +129,7 @@ def test_atari_style_images(policy):
     model = SoftQL(policy, env, **{**SMALL, "learning_starts": 30, "batch_size": 4}, seed=0).learn(50)
     assert model.observation_space.shape == (4, 84, 84)  # channels first after SB3's VecTransposeImage
     assert model.policy.q_net(th.zeros(1, 4, 84, 84)).shape == (1, 6)
-    assert model._n_updates == 20 and np.isfinite(model.logger.name_to_value["train/loss"])
+    assert model._n_updates == 20 and np.isfinite(model.logger.name_to_value["train/critic_loss"])
     if policy == "ImpalaCnnPolicy":
         assert isinstance(model.q_net.features_extractor, ImpalaCNN)
     env.close()
@@ -140,7 +141,7 @@ def test_fruitbot_with_impala_cnn():
     model = SoftQL("ImpalaCnnPolicy", env, **{**SMALL, "learning_starts": 30, "batch_size": 4}, seed=0).learn(50)
     assert model.observation_space.shape == (3, 64, 64)  # channels first after SB3's VecTransposeImage
     assert model.replay_buffer.size() == 50 and model._n_updates == 20
-    assert np.isfinite(model.logger.name_to_value["train/loss"])
+    assert np.isfinite(model.logger.name_to_value["train/critic_loss"])
     env.close()
 
 
@@ -193,11 +194,38 @@ def test_boltzmann_behaviour_policy():
         ("Pendulum-v1", {"n_kernel_particles": 2}, "at least 2 fixed"),
         ("Pendulum-v1", {"kernel_update_ratio": 1.0}, "kernel_update_ratio"),
         ("Pendulum-v1", {"policy_kwargs": {"n_deterministic_candidates": 0}}, "n_deterministic_candidates"),
+        # with which learn() would not train (SB3 itself refuses a train_freq of 0 only once learn() collects, and
+        # takes gradient_steps=0, collecting without training)
+        ("CartPole-v1", {"gradient_steps": 0}, "never train"),
+        ("CartPole-v1", {"gradient_steps": -2}, "or -1"),
+        ("CartPole-v1", {"gradient_steps": 1.5}, "`gradient_steps` must be an integer"),
+        ("CartPole-v1", {"train_freq": 0}, "train_freq"),
+        ("Pendulum-v1", {"train_freq": (0, "episode")}, "train_freq"),
     ],
 )
 def test_bad_hyperparameters_raise_at_construction(env_id, kwargs, message):
     with pytest.raises(ValueError, match=message):
         SoftQL("MlpPolicy", env_id, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "env_id, policy, kwargs, error, message",
+    [
+        ("CartPole-v1", "MlpPolicy", {"gamma": 1.5}, ValueError, "gamma"),
+        ("CartPole-v1", "MlpPolicy", {"tau": 0.0}, ValueError, "tau"),
+        ("CartPole-v1", "MlpPolicy", {"max_grad_norm": 0.0}, ValueError, "max_grad_norm"),
+        ("Pendulum-v1", "MlpPolicy", {"kernel_update_ratio": 1.0}, ValueError, "kernel_update_ratio"),
+        ("Pendulum-v1", DiscreteSoftQLPolicy, {}, ValueError, "ContinuousSoftQLPolicy"),
+        ("CartPole-v1", ContinuousSoftQLPolicy, {}, ValueError, "DiscreteSoftQLPolicy"),
+        (IdentityEnvMultiDiscrete(dim=2), "MlpPolicy", {}, AssertionError, "Discrete and Box"),
+    ],
+)
+def test_arguments_are_checked_in_init(env_id, policy, kwargs, error, message):
+    """Checked by __init__ itself, not by _setup_model (as SB3 builds a model it loads)."""
+    with pytest.raises(error, match=message):
+        SoftQL(policy, env_id, _init_setup_model=False, **kwargs)
+    # (the kernel particles are read for Box actions only)
+    SoftQL("MlpPolicy", "CartPole-v1", kernel_update_ratio=1.0, _init_setup_model=False)
 
 
 def test_policy_that_does_not_fit_the_action_space():
@@ -212,12 +240,17 @@ def test_policy_that_does_not_fit_the_action_space():
 # ---------------------------------------------------------------------------------------------
 # Logging
 # ---------------------------------------------------------------------------------------------
+# The same key for the same quantity in both forms (critic_loss: the Q-network's soft Bellman loss), and the keys
+# of each form's own quantities
+COMMON_KEYS = ["train/critic_loss", "train/ent_coef", "train/learning_rate", "train/n_updates"]
+
+
 @pytest.mark.parametrize(
     "env_id, ent_coef, keys",
     [
-        ("CartPole-v1", 0.5, ["train/loss", "train/entropy", "train/ent_coef"]),
-        ("CartPole-v1", "auto", ["train/loss", "train/entropy", "train/ent_coef", "train/ent_coef_loss"]),
-        ("Pendulum-v1", 0.5, ["train/critic_loss", "train/sampler_loss", "train/ent_coef", "train/kernel_bandwidth"]),
+        ("CartPole-v1", 0.5, ["train/entropy"]),
+        ("CartPole-v1", "auto", ["train/entropy", "train/ent_coef_loss"]),
+        ("Pendulum-v1", 0.5, ["train/sampler_loss", "train/kernel_bandwidth"]),
     ],
 )
 def test_logged_values(env_id, ent_coef, keys, tmp_path):
@@ -226,8 +259,9 @@ def test_logged_values(env_id, ent_coef, keys, tmp_path):
     model.learn(60, log_interval=1)
     model.train(gradient_steps=2, batch_size=8)
     values = model.logger.name_to_value
-    for key in keys:
-        assert key in values and np.isfinite(values[key])
+    assert set(values) == {*COMMON_KEYS, *keys}
+    for key in [*COMMON_KEYS, *keys]:
+        assert np.isfinite(values[key])
     if ent_coef == 0.5:
         assert values["train/ent_coef"] == pytest.approx(0.5)
     if env_id == "CartPole-v1":

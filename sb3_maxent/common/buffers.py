@@ -8,12 +8,27 @@ networks can use: SB3's policies turn every observation into float32 before the 
 that memory and changes nothing in training: the rounding to float32 happens when the transition is stored instead
 of when it is sampled.
 
-They work with any SB3 off-policy algorithm (``SAC(..., replay_buffer_class=Float32ReplayBuffer)``); DSPG and SoftQL
-pick the right one themselves with ``float32_observations=True``.
+They are chosen as SB3 chooses any buffer, with ``replay_buffer_class``, and work with any SB3 off-policy algorithm.
+That is the one way, for DSPG and SoftQL too (their former ``float32_observations=True`` switch picked the same
+classes): SB3's own argument, which an SB3 user already knows, serves SB3's algorithms as well, and a class given
+explicitly is never replaced behind the user's back. There is one for each buffer the algorithms pick themselves:
+
+- ``Float32ReplayBuffer`` for SB3's ``ReplayBuffer`` (Box and other non-Dict observation spaces);
+- ``Float32DictReplayBuffer`` for SB3's ``DictReplayBuffer`` (Dict observation spaces);
+- ``Float32SoftNStepReplayBuffer`` for ``SoftNStepReplayBuffer`` (DSPG and SoftQL with ``n_steps > 1``; given
+  explicitly, it still gets the algorithm's ``n_steps`` and ``gamma``, see ``n_step_setup``).
+
+For example ``DSPG("MlpPolicy", "Hopper-v5", replay_buffer_class=Float32ReplayBuffer)``,
+``SoftQL("MlpPolicy", "Hopper-v5", n_steps=3, replay_buffer_class=Float32SoftNStepReplayBuffer)`` or
+``SAC("MlpPolicy", "Hopper-v5", replay_buffer_class=Float32ReplayBuffer)``. Files saved with
+``float32_observations=True`` hold the class it chose and load with it.
 
 ``SoftNStepReplayBuffer`` is SB3's ``NStepReplayBuffer`` that also returns the intermediate states and actions of each
 n-step segment: a soft (max-ent) n-step target needs the policy's log-probabilities there, not only the summed reward.
 DSPG and SoftQL use it themselves with ``n_steps > 1``.
+
+DSPG's and SoftQL's checks of their replay arguments (the n-step buffer, ``train_freq`` and ``gradient_steps``) and the
+choice of their buffer are here too.
 """
 
 import warnings
@@ -62,7 +77,17 @@ class Float32ReplayBuffer(ReplayBuffer):
     """
 
     def __init__(self, buffer_size: int, observation_space: spaces.Space, action_space: spaces.Space, **kwargs: Any) -> None:
+        _refuse_dict(type(self), observation_space)
         super().__init__(buffer_size, float32_observation_space(observation_space), action_space, **kwargs)
+
+
+def _refuse_dict(buffer_class: type, observation_space: spaces.Space) -> None:
+    """SB3's ``ReplayBuffer`` fails on a Dict space with an unrelated error: name the buffer that takes one."""
+    if isinstance(observation_space, spaces.Dict):
+        raise ValueError(
+            f"{buffer_class.__name__} stores Box observations; for a Dict observation space use "
+            "replay_buffer_class=Float32DictReplayBuffer (n-step returns are not supported for Dict spaces, as in SB3)"
+        )
 
 
 class Float32DictReplayBuffer(DictReplayBuffer):
@@ -200,28 +225,8 @@ class Float32SoftNStepReplayBuffer(SoftNStepReplayBuffer):
     """
 
     def __init__(self, buffer_size: int, observation_space: spaces.Space, action_space: spaces.Space, **kwargs: Any) -> None:
+        _refuse_dict(type(self), observation_space)
         super().__init__(buffer_size, float32_observation_space(observation_space), action_space, **kwargs)
-
-
-FLOAT32_BUFFERS = (Float32ReplayBuffer, Float32DictReplayBuffer, Float32SoftNStepReplayBuffer)
-
-
-def check_float32_observations(algorithm: str, float32_observations: Any, replay_buffer_class: type | None) -> None:
-    """
-    Refuse a ``float32_observations`` that is not a bool, or that contradicts an explicit ``replay_buffer_class``.
-
-    :param algorithm: The algorithm's name, for the message
-    :param float32_observations: Its ``float32_observations`` argument
-    :param replay_buffer_class: Its ``replay_buffer_class`` argument
-    """
-    if not isinstance(float32_observations, (bool, np.bool_)):
-        raise ValueError(f"{algorithm}: float32_observations must be True or False, got {float32_observations!r}")
-    if float32_observations and replay_buffer_class is not None and not issubclass(replay_buffer_class, FLOAT32_BUFFERS):
-        raise ValueError(
-            f"{algorithm}: float32_observations=True chooses the replay buffer (Float32ReplayBuffer, "
-            f"Float32DictReplayBuffer or Float32SoftNStepReplayBuffer), but replay_buffer_class="
-            f"{replay_buffer_class.__name__} was given: give one of them, or a subclass of them"
-        )
 
 
 def check_n_step_replay(
@@ -260,17 +265,44 @@ def check_n_step_replay(
         )
 
 
+def check_train_schedule(algorithm: str, train_freq: Any, gradient_steps: Any) -> None:
+    """
+    Refuse, at construction, a ``train_freq`` or ``gradient_steps`` with which ``learn()`` would not train.
+
+    What SB3 refuses itself: a ``train_freq`` unit other than ``"step"`` and ``"episode"`` and a frequency that is not
+    an ``int`` (``ValueError``, at construction), a frequency of 0 or less only once ``learn()`` collects
+    (``AssertionError``). It takes any integer ``gradient_steps``: 0 collects transitions and never trains, silently,
+    and every negative value means as many gradient steps as environment steps in the rollout (documented as -1).
+    Refused here as well: a frequency below 1, and a ``gradient_steps`` that is neither an integer >= 1 nor -1.
+
+    :param algorithm: The algorithm's name, for the message
+    :param train_freq: Its ``train_freq`` argument (an integer, or a tuple of frequency and unit)
+    :param gradient_steps: Its ``gradient_steps`` argument
+    """
+    frequency = train_freq[0] if isinstance(train_freq, tuple) and len(train_freq) > 0 else train_freq
+    if isinstance(frequency, (int, np.integer)) and not isinstance(frequency, (bool, np.bool_)) and frequency < 1:
+        raise ValueError(
+            f"{algorithm}: the frequency of `train_freq` must be an integer >= 1, got {train_freq!r}: learn() would "
+            "never collect a step or an episode to train on"
+        )
+    is_integer = isinstance(gradient_steps, (int, np.integer)) and not isinstance(gradient_steps, (bool, np.bool_))
+    if not is_integer or (gradient_steps < 1 and gradient_steps != -1):
+        never = " (0: learn() would collect transitions and never train)" if is_integer and gradient_steps == 0 else ""
+        raise ValueError(
+            f"{algorithm}: `gradient_steps` must be an integer >= 1, or -1 for as many gradient steps as environment "
+            f"steps in each rollout, got {gradient_steps!r}{never}"
+        )
+
+
 def replay_buffer_class_for(
-    observation_space: spaces.Space,
-    float32_observations: bool,
-    replay_buffer_class: type[ReplayBuffer] | None,
-    n_steps: int = 1,
+    observation_space: spaces.Space, replay_buffer_class: type[ReplayBuffer] | None, n_steps: int = 1
 ) -> type[ReplayBuffer] | None:
     """
-    The replay buffer class an off-policy algorithm of the package uses (``None``: SB3's choice).
+    The replay buffer class an off-policy algorithm of the package uses (``None``: SB3's choice, ``ReplayBuffer`` or
+    ``DictReplayBuffer``). The class the user gave is kept as it is (the float32 buffers of the module's docstring are
+    given this way).
 
     :param observation_space: The algorithm's observation space
-    :param float32_observations: Whether float64 observations are stored as float32
     :param replay_buffer_class: The class the user gave, if any
     :param n_steps: The algorithm's ``n_steps``: above 1, ``SoftNStepReplayBuffer`` (where SB3 would choose its
         ``NStepReplayBuffer``); the caller then passes ``n_steps`` and ``gamma`` to it, as SB3 does
@@ -280,10 +312,8 @@ def replay_buffer_class_for(
     if n_steps > 1:
         if isinstance(observation_space, spaces.Dict):
             raise ValueError(f"n_steps={n_steps}: n-step returns are not supported for Dict observation spaces (as in SB3)")
-        return Float32SoftNStepReplayBuffer if float32_observations else SoftNStepReplayBuffer
-    if not float32_observations:
-        return None
-    return Float32DictReplayBuffer if isinstance(observation_space, spaces.Dict) else Float32ReplayBuffer
+        return SoftNStepReplayBuffer
+    return None
 
 
 @contextmanager

@@ -1,7 +1,7 @@
 """Argument checks that several algorithms share: one rule, one message, raised at construction."""
 
 import math
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
 
@@ -59,6 +59,14 @@ def check_float(
         bounds = f"{'(' if low_open else '['}{'-inf' if low is None else low}, {'inf' if high is None else high}]"
         finite = "" if allow_inf else "finite "
         raise ValueError(f"`{name}` must be a {finite}number in {bounds}, got {value!r}")
+
+
+@overload
+def check_int(name: str, value: Any, low: int = 1, high: int | None = None, allow_none: Literal[False] = False) -> int: ...
+
+
+@overload
+def check_int(name: str, value: Any, low: int = 1, high: int | None = None, *, allow_none: bool) -> int | None: ...
 
 
 def check_int(name: str, value: Any, low: int = 1, high: int | None = None, allow_none: bool = False) -> int | None:

@@ -15,8 +15,8 @@ from torch.nn import functional as F
 
 from sb3_maxent.common.buffers import (
     SoftNStepReplayBufferSamples,
-    check_float32_observations,
     check_n_step_replay,
+    check_train_schedule,
     n_step_setup,
     replay_buffer_class_for,
 )
@@ -72,7 +72,8 @@ class DSPG(ExplainedLoad, OffPolicyAlgorithm):
         like ``(5, "step")`` or ``(2, "episode")``.
     :param gradient_steps: How many gradient steps to do after each rollout (see ``train_freq``);
         paper: 4 per environment step. Set to ``-1`` means to do as many gradient steps as steps done in the
-        environment during the rollout.
+        environment during the rollout. 0 (with which ``learn()`` would never train) and other negative values are
+        refused, as is a ``train_freq`` below 1.
     :param n_action_samples: number of actions M sampled per state, both for the critic target (from the target
         actor, eq. 15) and for the soft policy gradient (from the actor, eq. 17). Paper: 64.
     :param ent_coef: Entropy coefficient (temperature alpha). Paper: rewards scaled by 5, i.e. 0.2.
@@ -88,7 +89,9 @@ class DSPG(ExplainedLoad, OffPolicyAlgorithm):
     :param action_noise: the action noise type (None by default), this can help
         for hard exploration problem. Cf common.noise for the different action noise type.
     :param replay_buffer_class: Replay buffer class to use (for instance ``HerReplayBuffer``).
-        If ``None``, it will be automatically selected.
+        If ``None``, it will be automatically selected. ``Float32ReplayBuffer``, ``Float32DictReplayBuffer`` or
+        ``Float32SoftNStepReplayBuffer`` (``sb3_maxent.common.buffers``) store float64 observations (MuJoCo's) as
+        float32: half the memory, the same training (the networks see float32 anyway).
     :param replay_buffer_kwargs: Keyword arguments to pass to the replay buffer on creation.
     :param optimize_memory_usage: Enable a memory efficient variant of the replay buffer
         at a cost of more complexity.
@@ -99,8 +102,6 @@ class DSPG(ExplainedLoad, OffPolicyAlgorithm):
         the log-probabilities of the target actor at the replayed actions and ``V'`` the sampled soft value of eq. 15.
         The replay buffer is then ``SoftNStepReplayBuffer`` (SB3's ``NStepReplayBuffer``, which sums the rewards only,
         is refused: it would drop the entropy terms). Not supported for Dict observations (as in SB3).
-    :param float32_observations: store float64 observations (MuJoCo's) as float32 in the replay buffer
-        (``Float32ReplayBuffer``): half the memory, the same training (the networks see float32 anyway)
     :param stats_window_size: Window size for the rollout logging, specifying the number of episodes to average
         the reported success rate, mean episode length, and mean reward over
     :param tensorboard_log: the log location for tensorboard (if None, no logging)
@@ -149,7 +150,6 @@ class DSPG(ExplainedLoad, OffPolicyAlgorithm):
         replay_buffer_kwargs: dict[str, Any] | None = None,
         optimize_memory_usage: bool = False,
         n_steps: int = 1,
-        float32_observations: bool = False,
         stats_window_size: int = 100,
         tensorboard_log: str | None = None,
         policy_kwargs: dict[str, Any] | None = None,
@@ -158,8 +158,9 @@ class DSPG(ExplainedLoad, OffPolicyAlgorithm):
         device: th.device | str = "auto",
         _init_setup_model: bool = True,
     ):
+        # The arguments are checked here, at construction (the temperature in _setup_model, see there)
         check_n_step_replay("DSPG", n_steps, replay_buffer_class, replay_buffer_kwargs)
-        check_float32_observations("DSPG", float32_observations, replay_buffer_class)
+        check_train_schedule("DSPG", train_freq, gradient_steps)
         check_net_arch("DSPG", policy_kwargs)
         # (SB3 would turn 0 or less into a one-transition buffer; integral floats are read as integers)
         buffer_size = integer_argument("buffer_size", buffer_size)
@@ -171,7 +172,6 @@ class DSPG(ExplainedLoad, OffPolicyAlgorithm):
             tau=tau,
             gamma=gamma,
             n_action_samples=n_action_samples,
-            ent_coef=ent_coef,
             target_entropy=target_entropy,
             max_grad_norm=max_grad_norm,
             per_state_baseline=per_state_baseline,
@@ -206,7 +206,6 @@ class DSPG(ExplainedLoad, OffPolicyAlgorithm):
         self.actor_learning_rate = actor_learning_rate
         self.n_action_samples = n_action_samples
         self.max_grad_norm = max_grad_norm
-        self.float32_observations = float32_observations
         self.per_state_baseline = per_state_baseline
         self.target_entropy = target_entropy
         self.log_ent_coef: th.Tensor | None = None
@@ -218,9 +217,7 @@ class DSPG(ExplainedLoad, OffPolicyAlgorithm):
             self._setup_model()
 
     def _setup_model(self) -> None:
-        self.replay_buffer_class = replay_buffer_class_for(
-            self.observation_space, self.float32_observations, self.replay_buffer_class, self.n_steps
-        )
+        self.replay_buffer_class = replay_buffer_class_for(self.observation_space, self.replay_buffer_class, self.n_steps)
         with n_step_setup(self.replay_buffer_class, self.replay_buffer_kwargs, self.n_steps, self.gamma):
             super()._setup_model()
         self._create_aliases()
@@ -238,6 +235,9 @@ class DSPG(ExplainedLoad, OffPolicyAlgorithm):
         else:
             self.target_entropy = float(self.target_entropy)
 
+        # `ent_coef` is read here, once, as SB3's SAC reads it: here is where a loaded model's saved value, which
+        # replaces the constructor's before _setup_model runs, must be read anyway, and __init__ runs _setup_model, so a
+        # bad value is still refused at construction
         learned, init_value = parse_ent_coef(self.ent_coef, allow_zero=True)
         if learned:
             # Learned temperature, as in SAC (https://arxiv.org/abs/1812.05905): optimize log(alpha)
@@ -271,7 +271,11 @@ class DSPG(ExplainedLoad, OffPolicyAlgorithm):
         snapshot = getattr(self, "_critic_snapshot", None)
         if snapshot is None or snapshot.optimizer is not self.critic.optimizer:  # (buffers allocated once)
             snapshot = self._critic_snapshot = UpdateSnapshot(critic_params, self.critic.optimizer)
-        # Statistics stay on the device during the loop (no host sync per step); one transfer at the end
+        # Host synchronizations (device-to-host reads): two per gradient step, where the non-finite checks read the
+        # critic's loss and gradient norm before the critic steps, then the actor's loss, gradient norm and
+        # temperature loss before they step (`host_values`: one transfer each on an accelerator, 2 + 3 `.item()` reads
+        # on a CPU), and one per call, for the logged statistics, kept on the device until the loop ends. (SB3's
+        # `replay_buffer.sample` also copies each field of the batch to the device, a blocking host-to-device copy.)
         step_stats: list[th.Tensor] = []
 
         for _ in range(gradient_steps):
@@ -358,7 +362,7 @@ class DSPG(ExplainedLoad, OffPolicyAlgorithm):
         self._n_updates += gradient_steps
         if gradient_steps == 0:
             return
-        # One device-to-host transfer per call to train()
+        # The logged statistics: one device-to-host transfer per call to train()
         stats = th.stack(step_stats).cpu().numpy()
         critic_loss_, actor_loss_, grad_norm_, entropy_, ent_coef_, ent_coef_loss_ = stats.mean(axis=0)
 
@@ -469,12 +473,11 @@ def _check_hyperparameters(
     tau: Any,
     gamma: Any,
     n_action_samples: Any,
-    ent_coef: Any,
     target_entropy: Any,
     max_grad_norm: Any,
     per_state_baseline: Any,
 ) -> None:
-    """Reject bad hyperparameters at construction with a message naming the parameter."""
+    """Reject bad hyperparameters at construction with a message naming the parameter (``ent_coef``: ``_setup_model``)."""
     check_learning_rate("learning_rate", learning_rate)
     check_learning_rate("actor_learning_rate", actor_learning_rate)
     check_int("batch_size", batch_size)
@@ -486,7 +489,6 @@ def _check_hyperparameters(
             "`per_state_baseline=True` needs `n_action_samples` >= 2 (the baseline of a sample is the mean of the "
             f"other samples of the same state), got {n_action_samples}"
         )
-    parse_ent_coef(ent_coef, allow_zero=True)
     if isinstance(target_entropy, str):
         if target_entropy != "auto":
             raise ValueError(f"`target_entropy` must be a float or 'auto', got {target_entropy!r}")

@@ -20,6 +20,8 @@ from stable_baselines3.common.type_aliases import PyTorchObs, Schedule
 from torch import nn
 from torch.nn import functional as F
 
+from sb3_maxent.common.sampled_q import sampled_q_values
+
 # Floor added to the sigmoid standard deviation so that log pi stays finite (the authors' code adds 1e-4 too).
 STD_MIN = 1e-4
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
@@ -242,47 +244,16 @@ class DSPGCritic(ContinuousCritic):
 
     def sampled_q_values(self, obs: PyTorchObs, actions: th.Tensor) -> th.Tensor:
         """
-        Q(s_i, a_ij) for M actions per state in one forward pass.
-
-        The features are extracted once per state (not once per sample). When the first layer of the
-        Q-network is linear, it is split as W [f; a] + b = (W_f f + b) + W_a a so that the state part is
-        computed once per state as well; the result is identical to concatenating the expanded inputs.
-        Called without autograd (critic target and policy-gradient weights), it applies ReLU/Tanh in place.
+        Q(s_i, a_ij) for M actions per state in one forward pass, the features extracted once per state
+        (``sb3_maxent.common.sampled_q.sampled_q_values``: the state part of the first layer is computed once per
+        state too, and without autograd ReLU/Tanh are applied in place).
 
         :param obs: Observations, batch of N states
         :param actions: (N, M, action_dim) actions in the normalized action space
         :return: (N, M)
         """
         features = self.extract_features(obs, self.features_extractor)
-        n_states, n_samples, action_dim = actions.shape
-        q_net = cast(nn.Sequential, self.q_networks[0])
-        first_layer = q_net[0]
-        if isinstance(first_layer, nn.Linear):
-            features_dim = features.shape[1]
-            state_part = F.linear(features, first_layer.weight[:, :features_dim], first_layer.bias)
-            # (N, 1, H) + (N, M, A) @ (A, H), fused in one batched matmul
-            hidden = th.baddbmm(
-                state_part.unsqueeze(1),
-                actions,
-                first_layer.weight[:, features_dim:].t().expand(n_states, action_dim, -1),
-            ).reshape(n_states * n_samples, -1)
-            layers = list(q_net)[1:]
-        else:
-            expanded = features.unsqueeze(1).expand(-1, n_samples, -1)
-            hidden = th.cat([expanded, actions], dim=2).reshape(n_states * n_samples, -1)
-            layers = list(q_net)
-        in_place = not th.is_grad_enabled()
-        for layer in layers:
-            # The (N * M, H) activations are the largest tensors of the update: without autograd, apply ReLU
-            # and Tanh in place instead of allocating a new buffer
-            if in_place and type(layer) is nn.ReLU:
-                hidden = th.relu_(hidden)
-            elif in_place and type(layer) is nn.Tanh:
-                hidden = th.tanh_(hidden)
-            else:
-                hidden = layer(hidden)
-        q_values = hidden
-        return q_values.view(n_states, n_samples)
+        return sampled_q_values(cast(nn.Sequential, self.q_networks[0]), features, actions)
 
 
 class DSPGPolicy(BasePolicy):

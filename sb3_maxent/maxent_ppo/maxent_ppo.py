@@ -332,7 +332,7 @@ class MaxEntPPO(ExplainedLoad, PPO):
                     # and Schulman blog: http://joschu.net/blog/kl-approx.html
                     with th.no_grad():
                         log_ratio = log_prob - rollout_data.old_log_prob
-                        approx_kl_div = th.mean((th.exp(log_ratio) - 1) - log_ratio).cpu().numpy()
+                        approx_kl_div = float(th.mean((th.exp(log_ratio) - 1) - log_ratio).cpu().numpy())
 
                     (loss if share == 1.0 else loss * share).backward()
                     chunk_values = (loss, policy_loss, value_loss, entropy_loss)

@@ -29,6 +29,7 @@ from stable_baselines3.common.type_aliases import PyTorchObs, Schedule
 from stable_baselines3.dqn.policies import DQNPolicy
 from torch import nn
 
+from sb3_maxent.common.sampled_q import sampled_q_values
 from sb3_maxent.common.torch_layers import ImpalaCNN
 
 # Features extractors after which the Q head is linear by default (as DQN does for NatureCNN)
@@ -233,7 +234,8 @@ class ContinuousSoftQNetwork(BaseModel):
         :return: Q-values of shape ``(batch_size,)`` or ``(batch_size, n_particles)``
         """
         if actions.dim() == 3:
-            features = features.unsqueeze(1).expand(-1, actions.shape[1], -1)
+            # particles or uniform actions: the batched pass shared with DSPG's critic
+            return sampled_q_values(self.q_net, features, actions)
         return self.q_net(th.cat([features, actions], dim=-1)).squeeze(-1)
 
     def _get_constructor_parameters(self) -> dict[str, Any]:

@@ -1,21 +1,21 @@
 import math
-from typing import Any, ClassVar, TypeVar, cast
+from typing import Any, ClassVar, TypeVar
 
-import numpy as np
 import torch as th
 from gymnasium import spaces
 from stable_baselines3.common.buffers import ReplayBuffer
 from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
 from stable_baselines3.common.policies import BasePolicy
 from stable_baselines3.common.preprocessing import get_action_dim
+from stable_baselines3.common.save_util import recursive_getattr
 from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, PyTorchObs, ReplayBufferSamples, Schedule
 from stable_baselines3.common.utils import get_parameters_by_name, polyak_update
 from torch.nn import functional as F
 
 from sb3_maxent.common.buffers import (
     SoftNStepReplayBufferSamples,
-    check_float32_observations,
     check_n_step_replay,
+    check_train_schedule,
     n_step_setup,
     replay_buffer_class_for,
 )
@@ -74,6 +74,271 @@ def importance_sampled_soft_value(q_values: th.Tensor, ent_coef: th.Tensor | flo
     return ent_coef * (th.logsumexp(q_values / ent_coef, dim=-1) - math.log(n_samples) + action_dim * math.log(2.0))
 
 
+class _DiscreteSoftQL:
+    """
+    SoftQL for ``Discrete`` actions: the exact soft value ``V(s) = alpha logsumexp_a(Q(s, a) / alpha)``, the Boltzmann
+    policy ``softmax(Q / alpha)`` of ``DiscreteSoftQLPolicy`` (which carries the temperature), and a temperature that
+    may be learned (``ent_coef="auto"``: the policy's exact entropy is known).
+
+    One of SoftQL's two implementations (``SoftQL._implementation``, chosen from the action space): what it does
+    differently for its actions. The loop of ``train()``, the soft Bellman targets, the target network, the
+    non-finite check, logging and saving are SoftQL's. It holds no state: every method takes the model.
+    """
+
+    policy_base: ClassVar[type[BasePolicy]] = DiscreteSoftQLPolicy
+    policy_aliases: ClassVar[dict[str, type[BasePolicy]]] = {
+        "MlpPolicy": DiscreteSoftQLPolicy,
+        "CnnPolicy": DiscreteCnnPolicy,
+        "MultiInputPolicy": DiscreteMultiInputPolicy,
+        "ImpalaCnnPolicy": DiscreteImpalaCnnPolicy,
+    }
+    # The optimizers of the networks, as SB3 names the state dicts it saves (`_get_torch_save_params`)
+    optimizer_names: ClassVar[tuple[str, ...]] = ("policy.optimizer",)
+
+    def check_arguments(self, model: "SoftQL") -> None:
+        """The arguments only this implementation reads: none (the particle counts are the Box implementation's)."""
+
+    def target_entropy(self, model: "SoftQL") -> float:
+        """The target entropy of a learned temperature: ``target_entropy`` checked, ``"auto"`` resolved."""
+        n_actions = int(model.action_space.n)  # type: ignore[attr-defined]
+        target_entropy = 0.5 * math.log(n_actions) if model.target_entropy == "auto" else model.target_entropy
+        try:
+            target_entropy = float(target_entropy)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"`target_entropy` must be a float or 'auto', got {target_entropy!r}") from error
+        if not 0.0 < target_entropy < math.log(n_actions):
+            raise ValueError(
+                f"`target_entropy` must be in (0, log(n_actions) = {math.log(n_actions):.4g}) nats, got {target_entropy}"
+            )
+        return target_entropy
+
+    def set_policy_temperature(self, model: "SoftQL", ent_coef: float) -> None:
+        """The Boltzmann policy acts with the temperature: a buffer of the policy, saved with it."""
+        with th.no_grad():
+            model.policy.log_ent_coef.fill_(math.log(ent_coef))  # type: ignore[operator, union-attr]
+
+    def soft_values(
+        self,
+        model: "SoftQL",
+        observations: PyTorchObs,
+        batch_size: int,
+        ent_coef: th.Tensor,
+        actions: th.Tensor | None = None,
+    ) -> tuple[th.Tensor, th.Tensor | None]:
+        """
+        The exact soft value ``V_target(s) = alpha logsumexp(Q_target(s, .) / alpha)`` and ``Q_target(s, a)`` at the
+        given actions, from one pass of the target network.
+
+        :param model: The SoftQL model
+        :param observations: A batch of observations
+        :param batch_size: Its size
+        :param ent_coef: The temperature alpha
+        :param actions: Actions (one per state) to evaluate, or ``None``
+        :return: ``V_target(s)`` and ``Q_target(s, a)`` (``None`` without actions), each of shape ``(batch_size, 1)``
+        """
+        q_values = model.q_net_target(observations)
+        values = soft_value(q_values, ent_coef).reshape(-1, 1)
+        return values, None if actions is None else th.gather(q_values, dim=1, index=actions.long())
+
+    def gradient_step(self, model: "SoftQL", replay_data: ReplayBufferSamples) -> dict[str, th.Tensor]:
+        """
+        One update of the Q-network (and of a learned temperature) on a batch.
+
+        :param model: The SoftQL model
+        :param replay_data: A batch of the replay buffer
+        :return: The values to log (0-d tensors, still on the device)
+        """
+        ent_coef = model._current_ent_coef()
+        target_q_values = model._target_q_values(replay_data, ent_coef)
+
+        all_q_values = model.q_net(replay_data.observations)
+        current_q_values = th.gather(all_q_values, dim=1, index=replay_data.actions.long())
+        # Squared soft Bellman residual (Haarnoja et al. 2017, Eq. 11)
+        loss = 0.5 * F.mse_loss(current_q_values, target_q_values)
+
+        # Exact entropy of the Boltzmann policy softmax(Q / alpha) at the replayed states
+        with th.no_grad():
+            log_probs = th.log_softmax(all_q_values.detach() / ent_coef, dim=1)
+            entropy = -(log_probs.exp() * log_probs).sum(dim=1).mean()
+        logs = {"critic_loss": loss.detach(), "ent_coef": ent_coef, "entropy": entropy}
+
+        ent_coef_loss = None
+        if model.ent_coef_optimizer is not None and model.log_ent_coef is not None:
+            # Temperature (SAC-style dual step): d loss / d log(alpha) = H(pi) - target entropy, so alpha decreases
+            # while the policy is more random than the target, and increases when it is less
+            assert isinstance(model.target_entropy, float)
+            ent_coef_loss = (model.log_ent_coef * (entropy - model.target_entropy)).sum()
+            logs["ent_coef_loss"] = ent_coef_loss.detach()
+
+        # The temperature's loss uses the Q-values before this step: both are checked, then stepped together
+        model.policy.optimizer.zero_grad()
+        loss.backward()
+        checked = {"loss": loss, "Q-network gradient": model._gradient_norm(model.q_net)}
+        if ent_coef_loss is not None:
+            model.ent_coef_optimizer.zero_grad()  # type: ignore[union-attr]
+            ent_coef_loss.backward()
+            checked["ent_coef loss"] = ent_coef_loss
+        model._check_update(checked)
+        model.policy.optimizer.step()
+        if ent_coef_loss is not None:
+            model.ent_coef_optimizer.step()  # type: ignore[union-attr]
+            with th.no_grad():
+                model.policy.log_ent_coef.copy_(model.log_ent_coef.detach().squeeze())  # type: ignore[operator, union-attr]
+        return logs
+
+
+class _ContinuousSoftQL:
+    """
+    SoftQL for ``Box`` actions (Haarnoja et al. 2017, Algorithm 1): the soft value by importance sampling with
+    ``n_value_particles`` uniform actions, and the amortized SVGD sampler ``a = tanh(f(s, xi))`` of
+    ``ContinuousSoftQLPolicy``, trained with the Stein direction of ``n_kernel_particles`` particles per state. The
+    temperature is fixed: the sampler has no tractable density, so its entropy is unknown.
+
+    SoftQL's other implementation (see ``_DiscreteSoftQL``).
+    """
+
+    policy_base: ClassVar[type[BasePolicy]] = ContinuousSoftQLPolicy
+    policy_aliases: ClassVar[dict[str, type[BasePolicy]]] = {
+        "MlpPolicy": ContinuousSoftQLPolicy,
+        "CnnPolicy": ContinuousCnnPolicy,
+        "MultiInputPolicy": ContinuousMultiInputPolicy,
+        "ImpalaCnnPolicy": ContinuousImpalaCnnPolicy,
+    }
+    optimizer_names: ClassVar[tuple[str, ...]] = ("policy.optimizer", "policy.sampler_optimizer")
+
+    def check_arguments(self, model: "SoftQL") -> None:
+        """The arguments only this implementation reads: the split of the kernel particles."""
+        if not 0.0 < model.kernel_update_ratio < 1.0:
+            raise ValueError(f"`kernel_update_ratio` must be in (0, 1), got {model.kernel_update_ratio}")
+        if model.n_updated_particles < 1 or model.n_fixed_particles < 2:
+            raise ValueError(
+                f"`n_kernel_particles={model.n_kernel_particles}` with `kernel_update_ratio={model.kernel_update_ratio}` "
+                f"gives {model.n_fixed_particles} fixed and {model.n_updated_particles} updated particles; SVGD needs "
+                "at least 2 fixed (the kernel bandwidth divides by log(n_fixed)) and 1 updated particle"
+            )
+
+    def target_entropy(self, model: "SoftQL") -> float:
+        """A learned temperature needs the policy's entropy, which the SVGD sampler does not have."""
+        raise ValueError(
+            "ent_coef='auto' is not available for Box action spaces: learning the temperature needs the "
+            "policy's entropy, and the SVGD sampler of continuous SoftQL is an implicit distribution without a "
+            "tractable density. Pass a float instead (the reference code's reward scale r is ent_coef = 1 / r, "
+            "e.g. 1/30 for Hopper and HalfCheetah, 1/10 for Walker2d, 1/300 for Ant)."
+        )
+
+    def set_policy_temperature(self, model: "SoftQL", ent_coef: float) -> None:
+        """The sampler acts without the temperature (it is trained with it): nothing to set."""
+
+    def soft_values(
+        self,
+        model: "SoftQL",
+        observations: PyTorchObs,
+        batch_size: int,
+        ent_coef: th.Tensor,
+        actions: th.Tensor | None = None,
+    ) -> tuple[th.Tensor, th.Tensor | None]:
+        """
+        The importance-sampled soft value ``V_target(s)`` (``n_value_particles`` uniform actions on [-1, 1]^d per
+        state, independent for each state; Eq. 10), and ``Q_target(s, a)`` at the given actions in the same pass.
+
+        :param model: The SoftQL model
+        :param observations: A batch of observations
+        :param batch_size: Its size
+        :param ent_coef: The temperature alpha
+        :param actions: Actions (one per state, normalized to [-1, 1]) to evaluate, or ``None``
+        :return: ``V_target(s)`` and ``Q_target(s, a)`` (``None`` without actions), each of shape ``(batch_size, 1)``
+        """
+        action_dim = get_action_dim(model.action_space)
+        uniform_actions = th.rand(batch_size, model.n_value_particles, action_dim, device=model.device) * 2.0 - 1.0
+        if actions is None:
+            q_values = model.q_net_target(observations, uniform_actions)
+            return importance_sampled_soft_value(q_values, ent_coef, action_dim).reshape(-1, 1), None
+        q_values = model.q_net_target(
+            observations, th.cat([actions.reshape(batch_size, 1, action_dim), uniform_actions], dim=1)
+        )
+        values = importance_sampled_soft_value(q_values[:, 1:], ent_coef, action_dim).reshape(-1, 1)
+        return values, q_values[:, :1]
+
+    def gradient_step(self, model: "SoftQL", replay_data: ReplayBufferSamples) -> dict[str, th.Tensor]:
+        """
+        One update of the Q-network and of the sampler on a batch.
+
+        :param model: The SoftQL model
+        :param replay_data: A batch of the replay buffer
+        :return: The values to log (0-d tensors, still on the device)
+        """
+        q_net, sampler = model.q_net, model.sampler
+        assert isinstance(q_net, ContinuousSoftQNetwork) and sampler is not None
+        ent_coef = model._current_ent_coef()
+        observations = replay_data.observations
+        target_q_values = model._target_q_values(replay_data, ent_coef)
+
+        q_features = q_net.extract_features(observations, q_net.features_extractor)
+        current_q_values = q_net.q_values_from_features(q_features, replay_data.actions).reshape(-1, 1)
+        # Squared soft Bellman residual (Eq. 11)
+        loss = 0.5 * F.mse_loss(current_q_values, target_q_values)
+
+        # Amortized SVGD (Eq. 13-14): K particles a = tanh(f(s, xi)) per state, split into fixed particles (the
+        # empirical distribution, no gradient needed) and updated particles (moved along the Stein direction)
+        sampler_features = sampler.extract_features(observations, sampler.features_extractor)
+        with th.no_grad():
+            fixed_particles = sampler.actions_from_features(sampler_features, n_samples=model.n_fixed_particles)
+        updated_particles = sampler.actions_from_features(sampler_features, n_samples=model.n_updated_particles)
+
+        # Target log-density of the particles: Q(s, a) / alpha + sum_k log(1 - a_k^2) (the tanh log-Jacobian term
+        # of the reference code), and its gradient with respect to the fixed actions only (no parameter gradients)
+        fixed_particles.requires_grad_(True)
+        particle_q_values = q_net.q_values_from_features(q_features, fixed_particles)
+        log_density = particle_q_values / ent_coef + squash_log_jacobian(fixed_particles)
+        (grad_log_density,) = th.autograd.grad(log_density.sum(), fixed_particles)
+        direction, bandwidth = stein_direction(fixed_particles.detach(), updated_particles.detach(), grad_log_density)
+        # Chain the Stein direction into the sampler through the actions (Eq. 14):
+        # grad_phi = -mean_{states, particles} (d a_i / d phi)^T Δa_i
+        sampler_loss = -(updated_particles * direction).sum(dim=-1).mean()
+
+        # One backward pass for both networks; both are checked before either steps
+        q_optimizer, sampler_optimizer = _optimizers(model, self.optimizer_names)
+        q_optimizer.zero_grad()
+        sampler_optimizer.zero_grad()
+        (loss + sampler_loss).backward()
+        model._check_update(
+            {
+                "loss": loss,
+                "Q-network gradient": model._gradient_norm(q_net),
+                "sampler loss": sampler_loss,
+                "sampler gradient": model._gradient_norm(sampler),
+            }
+        )
+        q_optimizer.step()
+        sampler_optimizer.step()
+        return {
+            "critic_loss": loss.detach(),
+            "sampler_loss": sampler_loss.detach(),
+            "ent_coef": ent_coef,
+            "kernel_bandwidth": bandwidth.mean(),
+        }
+
+
+def _optimizers(model: "SoftQL", names: tuple[str, ...]) -> list[th.optim.Optimizer]:
+    """The optimizers of the networks, from the names SB3 saves their state dicts under (``policy.optimizer``...)."""
+    return [recursive_getattr(model, name) for name in names]
+
+
+def _implementation_for(action_space: spaces.Space) -> _DiscreteSoftQL | _ContinuousSoftQL:
+    """SoftQL's implementation for the action space; an ``AssertionError`` for another space, as SB3 raises."""
+    if isinstance(action_space, spaces.Discrete):
+        return _DiscreteSoftQL()
+    if isinstance(action_space, spaces.Box):
+        # (SB3 itself refuses infinite bounds)
+        if len(action_space.shape) != 1:
+            raise AssertionError(f"SoftQL needs a flat (1-D) Box action space, got shape {action_space.shape}")
+        return _ContinuousSoftQL()
+    raise AssertionError(
+        f"SoftQL supports Discrete and Box action spaces, got {action_space}. "
+        "For MultiDiscrete or MultiBinary actions, flatten them into one Discrete space with a wrapper."
+    )
+
+
 class SoftQL(ExplainedLoad, OffPolicyAlgorithm):
     """
     Soft Q-Learning (SoftQL): Q-learning for the maximum-entropy objective ``sum_t gamma^t E[r_t + alpha H(pi(.|s_t))]``
@@ -85,6 +350,17 @@ class SoftQL(ExplainedLoad, OffPolicyAlgorithm):
     - ``Box`` actions: Haarnoja et al. 2017 (Algorithm 1): ``V(s')`` by importance sampling with
       ``n_value_particles`` uniform actions, and an amortized SVGD sampler ``a = tanh(f(s, xi))`` trained with the
       Stein direction of ``n_kernel_particles`` particles per state.
+
+    One public class, two implementations behind it: ``_DiscreteSoftQL`` and ``_ContinuousSoftQL`` hold what differs
+    (the soft value, the gradient step, the policies, the temperature, their own checks), chosen from the action
+    space; this class holds what both share, as SB3's off-policy algorithms do (the ``train()`` loop, the soft
+    Bellman targets, the target network, the non-finite check, logging, saving).
+
+    Logged (``train/``): ``critic_loss`` (the Q-network's squared soft Bellman residual), ``ent_coef``,
+    ``learning_rate`` and ``n_updates`` for both; ``Discrete``: ``entropy`` (the exact mean entropy of
+    ``softmax(Q / alpha)`` on the batch) and, when the temperature is learned, ``ent_coef_loss``; ``Box``:
+    ``sampler_loss`` (the SVGD surrogate, only its gradient is meaningful) and ``kernel_bandwidth`` (the mean
+    bandwidth ``h`` of the RBF kernel).
 
     Paper: https://arxiv.org/abs/1702.08165 (Reinforcement Learning with Deep Energy-Based Policies).
     Reference code: https://github.com/haarnoja/softqlearning (its defaults are ours for ``Box`` actions: 2 x 128 ReLU,
@@ -107,8 +383,12 @@ class SoftQL(ExplainedLoad, OffPolicyAlgorithm):
         like ``(5, "step")`` or ``(2, "episode")``.
     :param gradient_steps: How many gradient steps to do after each rollout (see ``train_freq``)
         Set to ``-1`` means to do as many gradient steps as steps done in the environment during the rollout.
+        0 (with which ``learn()`` would never train) and other negative values are refused, as is a ``train_freq``
+        below 1.
     :param replay_buffer_class: Replay buffer class to use (for instance ``HerReplayBuffer``).
-        If ``None``, it will be automatically selected.
+        If ``None``, it will be automatically selected. ``Float32ReplayBuffer``, ``Float32DictReplayBuffer`` or
+        ``Float32SoftNStepReplayBuffer`` (``sb3_maxent.common.buffers``) store float64 observations (MuJoCo's) as
+        float32: half the memory, the same training (the networks see float32 anyway).
     :param replay_buffer_kwargs: Keyword arguments to pass to the replay buffer on creation.
     :param optimize_memory_usage: Enable a memory efficient variant of the replay buffer at a cost of more complexity.
     :param n_steps: When ``n_steps > 1``, the target is the soft n-step return
@@ -118,8 +398,6 @@ class SoftQL(ExplainedLoad, OffPolicyAlgorithm):
         action, with ``V'`` the exact soft value (Discrete) or the importance-sampled one (Box) of the one-step
         target. The replay buffer is then ``SoftNStepReplayBuffer`` (SB3's ``NStepReplayBuffer``, which sums the
         rewards only, is refused: it would drop the entropy terms). Not supported for Dict observations (as in SB3).
-    :param float32_observations: store float64 observations (MuJoCo's) as float32 in the replay buffer
-        (``Float32ReplayBuffer``): half the memory, the same training (the networks see float32 anyway)
     :param ent_coef: the temperature alpha > 0 (the inverse of the reward scale of the paper). For ``Discrete``
         actions it may be ``"auto"`` (or ``"auto_0.1"`` to start from 0.1) to learn it so that the mean exact entropy
         of ``softmax(Q / alpha)`` on replayed states matches ``target_entropy``. ``"auto"`` is refused for ``Box``
@@ -145,19 +423,9 @@ class SoftQL(ExplainedLoad, OffPolicyAlgorithm):
     :param _init_setup_model: Whether or not to build the network at the creation of the instance
     """
 
-    policy_aliases: ClassVar[dict[str, type[BasePolicy]]] = {
-        "MlpPolicy": DiscreteSoftQLPolicy,
-        "CnnPolicy": DiscreteCnnPolicy,
-        "MultiInputPolicy": DiscreteMultiInputPolicy,
-        "ImpalaCnnPolicy": DiscreteImpalaCnnPolicy,
-    }
-    # The same aliases for Box action spaces
-    continuous_policy_aliases: ClassVar[dict[str, type[BasePolicy]]] = {
-        "MlpPolicy": ContinuousSoftQLPolicy,
-        "CnnPolicy": ContinuousCnnPolicy,
-        "MultiInputPolicy": ContinuousMultiInputPolicy,
-        "ImpalaCnnPolicy": ContinuousImpalaCnnPolicy,
-    }
+    # SB3 reads a policy name from this table before it knows the action space; __init__ then takes the class of that
+    # name from the table of the action space's implementation (the names are the same)
+    policy_aliases: ClassVar[dict[str, type[BasePolicy]]] = _DiscreteSoftQL.policy_aliases
     policy: DiscreteSoftQLPolicy | ContinuousSoftQLPolicy
     q_net: th.nn.Module
     q_net_target: th.nn.Module
@@ -179,7 +447,6 @@ class SoftQL(ExplainedLoad, OffPolicyAlgorithm):
         replay_buffer_kwargs: dict[str, Any] | None = None,
         optimize_memory_usage: bool = False,
         n_steps: int = 1,
-        float32_observations: bool = False,
         ent_coef: str | float = 1.0,
         target_entropy: str | float = "auto",
         target_update_interval: int = 1000,
@@ -195,8 +462,10 @@ class SoftQL(ExplainedLoad, OffPolicyAlgorithm):
         device: th.device | str = "auto",
         _init_setup_model: bool = True,
     ) -> None:
+        # The arguments are checked here, at construction; those that depend on the action space once SB3 has made
+        # the environment (below). The temperature is read in _setup_model (see _setup_ent_coef).
         check_n_step_replay("SoftQL", n_steps, replay_buffer_class, replay_buffer_kwargs)
-        check_float32_observations("SoftQL", float32_observations, replay_buffer_class)
+        check_train_schedule("SoftQL", train_freq, gradient_steps)
         check_net_arch("SoftQL", policy_kwargs)
         buffer_size, batch_size, target_update_interval, n_value_particles, n_kernel_particles = (
             integer_argument(name, value)
@@ -209,7 +478,11 @@ class SoftQL(ExplainedLoad, OffPolicyAlgorithm):
             )
         )
         learning_starts = integer_argument("learning_starts", learning_starts, low=0)
-        self._policy_alias = policy if isinstance(policy, str) else None
+        check_float("gamma", gamma, 0.0, 1.0)
+        check_float("tau", tau, 0.0, 1.0, low_open=True)  # 1: a hard copy of the target network
+        check_learning_rate("learning_rate", learning_rate)
+        if max_grad_norm is not None:
+            check_float("max_grad_norm", max_grad_norm, 0.0, low_open=True, allow_inf=True)
         super().__init__(
             policy,
             env,
@@ -233,7 +506,7 @@ class SoftQL(ExplainedLoad, OffPolicyAlgorithm):
             device=device,
             seed=seed,
             sde_support=False,
-            supported_action_spaces=None,  # checked in _setup_model() with a clearer error
+            supported_action_spaces=None,  # checked below with a clearer error
             support_multi_env=True,
         )
         self.ent_coef = ent_coef
@@ -243,12 +516,28 @@ class SoftQL(ExplainedLoad, OffPolicyAlgorithm):
         self.n_kernel_particles = n_kernel_particles
         self.kernel_update_ratio = kernel_update_ratio
         self.max_grad_norm = max_grad_norm
-        self.float32_observations = float32_observations
         self.log_ent_coef: th.Tensor | None = None
         self.ent_coef_optimizer: th.optim.Adam | None = None
 
+        if self.env is not None:  # (SB3's load() builds the model without one, from the file's checked arguments)
+            implementation = _implementation_for(self.action_space)
+            implementation.check_arguments(self)
+            if isinstance(policy, str):
+                self.policy_class = implementation.policy_aliases[policy]
+            if not (isinstance(self.policy_class, type) and issubclass(self.policy_class, implementation.policy_base)):
+                raise ValueError(
+                    f"The policy {self.policy_class} does not fit the {type(self.action_space).__name__} action space: "
+                    f"SoftQL needs a subclass of {implementation.policy_base.__name__} (or a string alias such as "
+                    "'MlpPolicy')"
+                )
+
         if _init_setup_model:
             self._setup_model()
+
+    @classmethod
+    def saved_policy_classes(cls) -> tuple[type, ...]:
+        """The policy classes of SoftQL's files: those of both implementations (``ExplainedLoad``)."""
+        return (_DiscreteSoftQL.policy_base, _ContinuousSoftQL.policy_base)
 
     @property
     def is_discrete(self) -> bool:
@@ -265,87 +554,9 @@ class SoftQL(ExplainedLoad, OffPolicyAlgorithm):
         """Number of kernel particles held fixed (the empirical distribution of the Stein direction)."""
         return self.n_kernel_particles - self.n_updated_particles
 
-    def _check_action_space(self) -> None:
-        """AssertionError for an unsupported action space, as SB3's algorithms raise (``supported_action_spaces``)."""
-        if not isinstance(self.action_space, (spaces.Discrete, spaces.Box)):
-            raise AssertionError(
-                f"SoftQL supports Discrete and Box action spaces, got {self.action_space}. "
-                "For MultiDiscrete or MultiBinary actions, flatten them into one Discrete space with a wrapper."
-            )
-        if isinstance(self.action_space, spaces.Box):
-            if len(self.action_space.shape) != 1:
-                raise AssertionError(f"SoftQL needs a flat (1-D) Box action space, got shape {self.action_space.shape}")
-            if not (np.all(np.isfinite(self.action_space.low)) and np.all(np.isfinite(self.action_space.high))):
-                raise AssertionError(f"SoftQL needs finite bounds on the Box action space, got {self.action_space}")
-
-    def _policy_class_for_action_space(self) -> type[BasePolicy]:
-        """The policy class: a string alias resolved for the action space (the aliases are shared by both)."""
-        aliases = self.policy_aliases if self.is_discrete else self.continuous_policy_aliases
-        policy_class = aliases[self._policy_alias] if self._policy_alias is not None else self.policy_class
-        expected = DiscreteSoftQLPolicy if self.is_discrete else ContinuousSoftQLPolicy
-        if not (isinstance(policy_class, type) and issubclass(policy_class, expected)):
-            raise ValueError(
-                f"The policy {policy_class} does not fit the {type(self.action_space).__name__} action space: "
-                f"SoftQL needs a subclass of {expected.__name__} (or a string alias such as 'MlpPolicy')"
-            )
-        return policy_class
-
-    def _check_arguments(self) -> None:
-        """Check the hyperparameters, with errors that name the problem."""
-        check_float("gamma", self.gamma, 0.0, 1.0)
-        check_float("tau", self.tau, 0.0, 1.0, low_open=True)  # 1: a hard copy of the target network
-        check_learning_rate("learning_rate", self.learning_rate)
-        if self.max_grad_norm is not None:
-            check_float("max_grad_norm", self.max_grad_norm, 0.0, low_open=True, allow_inf=True)
-        if self.is_discrete:
-            return
-        if not 0.0 < self.kernel_update_ratio < 1.0:
-            raise ValueError(f"`kernel_update_ratio` must be in (0, 1), got {self.kernel_update_ratio}")
-        if self.n_updated_particles < 1 or self.n_fixed_particles < 2:
-            raise ValueError(
-                f"`n_kernel_particles={self.n_kernel_particles}` with `kernel_update_ratio={self.kernel_update_ratio}` "
-                f"gives {self.n_fixed_particles} fixed and {self.n_updated_particles} updated particles; SVGD needs "
-                "at least 2 fixed (the kernel bandwidth divides by log(n_fixed)) and 1 updated particle"
-            )
-
-    def _setup_ent_coef(self) -> None:
-        """Create the temperature: fixed, or learned (``"auto"``, discrete actions only)."""
-        learned, init_value = parse_ent_coef(self.ent_coef, allow_zero=False)
-        if learned:
-            if not self.is_discrete:
-                raise ValueError(
-                    "ent_coef='auto' is not available for Box action spaces: learning the temperature needs the "
-                    "policy's entropy, and the SVGD sampler of continuous SoftQL is an implicit distribution without a "
-                    "tractable density. Pass a float instead (the reference code's reward scale r is ent_coef = 1 / r, "
-                    "e.g. 1/30 for Hopper and HalfCheetah, 1/10 for Walker2d, 1/300 for Ant)."
-                )
-            n_actions = int(self.action_space.n)  # type: ignore[attr-defined]
-            if self.target_entropy == "auto":
-                self.target_entropy = 0.5 * math.log(n_actions)
-            try:
-                self.target_entropy = float(self.target_entropy)
-            except (TypeError, ValueError) as error:
-                raise ValueError(f"`target_entropy` must be a float or 'auto', got {self.target_entropy!r}") from error
-            if not 0.0 < self.target_entropy < math.log(n_actions):
-                raise ValueError(
-                    f"`target_entropy` must be in (0, log(n_actions) = {math.log(n_actions):.4g}) nats, "
-                    f"got {self.target_entropy}"
-                )
-            # As SAC, optimize log(alpha)
-            self.log_ent_coef, self.ent_coef_optimizer = learned_temperature(init_value, self.device, self.lr_schedule(1))
-        with th.no_grad():
-            if self.is_discrete:
-                cast(DiscreteSoftQLPolicy, self.policy).log_ent_coef.fill_(math.log(init_value))
-        # The temperature used in the losses when it is fixed
-        self.ent_coef_tensor = th.tensor(init_value, device=self.device)
-
     def _setup_model(self) -> None:
-        self._check_action_space()
-        self._check_arguments()
-        self.policy_class = self._policy_class_for_action_space()
-        self.replay_buffer_class = replay_buffer_class_for(
-            self.observation_space, self.float32_observations, self.replay_buffer_class, self.n_steps
-        )
+        self._implementation = _implementation_for(self.action_space)
+        self.replay_buffer_class = replay_buffer_class_for(self.observation_space, self.replay_buffer_class, self.n_steps)
         with n_step_setup(self.replay_buffer_class, self.replay_buffer_kwargs, self.n_steps, self.gamma):
             super()._setup_model()
         self._create_aliases()
@@ -354,10 +565,27 @@ class SoftQL(ExplainedLoad, OffPolicyAlgorithm):
         self.batch_norm_stats = get_parameters_by_name(self.q_net, ["running_"])
         self.batch_norm_stats_target = get_parameters_by_name(self.q_net_target, ["running_"])
 
+    def _setup_ent_coef(self) -> None:
+        """
+        Create the temperature: fixed, or learned (``"auto"``, discrete actions only).
+
+        ``ent_coef`` (and ``target_entropy`` with it) is read here, once, as SB3's SAC reads it: here is where a loaded
+        model's saved value, which replaces the constructor's before ``_setup_model`` runs, must be read anyway, and
+        ``__init__`` runs ``_setup_model``, so a bad value is still refused at construction.
+        """
+        learned, init_value = parse_ent_coef(self.ent_coef, allow_zero=False)
+        if learned:
+            self.target_entropy = self._implementation.target_entropy(self)
+            # As SAC, optimize log(alpha)
+            self.log_ent_coef, self.ent_coef_optimizer = learned_temperature(init_value, self.device, self.lr_schedule(1))
+        self._implementation.set_policy_temperature(self, init_value)
+        # The temperature used in the losses when it is fixed
+        self.ent_coef_tensor = th.tensor(init_value, device=self.device)
+
     def _create_aliases(self) -> None:
         self.q_net = self.policy.q_net
         self.q_net_target = self.policy.q_net_target
-        self.sampler = None if self.is_discrete else cast(ContinuousSoftQLPolicy, self.policy).sampler
+        self.sampler = getattr(self.policy, "sampler", None)  # (Box actions)
 
     def _current_ent_coef(self) -> th.Tensor:
         if self.log_ent_coef is not None:
@@ -367,22 +595,20 @@ class SoftQL(ExplainedLoad, OffPolicyAlgorithm):
     def train(self, gradient_steps: int, batch_size: int = 128) -> None:
         # Switch to train mode (this affects batch norm / dropout)
         self.policy.set_training_mode(True)
-        optimizers: list[th.optim.Optimizer] = [self.policy.optimizer]
-        if not self.is_discrete:
-            optimizers.append(cast(ContinuousSoftQLPolicy, self.policy).sampler_optimizer)
+        optimizers = _optimizers(self, self._implementation.optimizer_names)
         if self.ent_coef_optimizer is not None:
             optimizers.append(self.ent_coef_optimizer)
         self._update_learning_rate(optimizers)
 
-        # Logged values stay on the device until the end of train(): one host synchronization per call
+        # Host synchronizations (device-to-host reads): one per gradient step, where the non-finite check reads the
+        # step's losses and gradient norms before the optimizers step (`_check_update`: 2 values, 3 with a learned
+        # temperature, 4 for Box actions; one transfer on an accelerator, `.item()` reads on a CPU), and one per call,
+        # for the logged values, kept on the device until the loop ends. (SB3's `replay_buffer.sample` also copies
+        # each field of the batch to the device, a blocking host-to-device copy.)
         logs: dict[str, list[th.Tensor]] = {}
         for _ in range(gradient_steps):
             replay_data = self.replay_buffer.sample(batch_size, env=self._vec_normalize_env)  # type: ignore[union-attr]
-            if self.is_discrete:
-                step_logs = self._discrete_gradient_step(replay_data)
-            else:
-                step_logs = self._continuous_gradient_step(replay_data)
-            for key, value in step_logs.items():
+            for key, value in self._implementation.gradient_step(self, replay_data).items():
                 logs.setdefault(key, []).append(value)
 
             self._n_updates += 1
@@ -399,35 +625,13 @@ class SoftQL(ExplainedLoad, OffPolicyAlgorithm):
         for key, value in means.items():
             self.logger.record(f"train/{key}", value)
 
-    def _soft_q_step(
-        self, loss: th.Tensor, sampler_loss: th.Tensor | None = None, ent_coef_loss: th.Tensor | None = None
-    ) -> None:
+    def _check_update(self, checked: dict[str, th.Tensor]) -> None:
         """
-        Backpropagate the losses (one backward pass for the Q-network and the sampler), check that every loss and
-        gradient is finite (one host sync; :class:`NonFiniteError` before any optimizer steps otherwise), then step
-        the Q-network's, the sampler's and the temperature's optimizers.
+        Raise :class:`NonFiniteError` if a loss or gradient (norm) of the update is NaN or infinite, before any
+        optimizer steps. The values are read on the host: one device-to-host transfer on an accelerator
+        (``host_values``), plain reads on a CPU.
         """
-        self.policy.optimizer.zero_grad()
-        if not self.is_discrete:
-            cast(ContinuousSoftQLPolicy, self.policy).sampler_optimizer.zero_grad()
-        total = loss if sampler_loss is None else loss + sampler_loss
-        total.backward()
-        checked = {"loss": loss, "Q-network gradient": self._gradient_norm(self.q_net)}
-        if self.sampler is not None and sampler_loss is not None:
-            checked["sampler loss"] = sampler_loss
-            checked["sampler gradient"] = self._gradient_norm(self.sampler)
-        if ent_coef_loss is not None:
-            self.ent_coef_optimizer.zero_grad()  # type: ignore[union-attr]
-            ent_coef_loss.backward()
-            checked["ent_coef loss"] = ent_coef_loss
         check_finite("SoftQL", host_values(checked), self.num_timesteps, NONFINITE_HINT + _SOFTQL_HINT)
-        self.policy.optimizer.step()
-        if not self.is_discrete:
-            cast(ContinuousSoftQLPolicy, self.policy).sampler_optimizer.step()
-        if ent_coef_loss is not None:
-            self.ent_coef_optimizer.step()  # type: ignore[union-attr]
-            with th.no_grad():
-                self.policy.log_ent_coef.copy_(self.log_ent_coef.detach().squeeze())  # type: ignore[operator, union-attr]
 
     def _gradient_norm(self, network: th.nn.Module) -> th.Tensor:
         """
@@ -442,7 +646,8 @@ class SoftQL(ExplainedLoad, OffPolicyAlgorithm):
         self, replay_data: ReplayBufferSamples | SoftNStepReplayBufferSamples, ent_coef: th.Tensor
     ) -> th.Tensor:
         """
-        The soft Bellman target, one-step or n-step (``SoftNStepReplayBuffer``), of the Q-network's loss.
+        The soft Bellman target, one-step or n-step (``SoftNStepReplayBuffer``), of the Q-network's loss:
+        ``r + gamma (1 - d) V_target(s')`` with the implementation's soft value (Eq. 10-11).
 
         :param replay_data: A batch of the replay buffer
         :param ent_coef: The temperature alpha
@@ -451,43 +656,13 @@ class SoftQL(ExplainedLoad, OffPolicyAlgorithm):
         # For n-step replay, discount factor is gamma**n_steps (when no early termination)
         discounts = replay_data.discounts if replay_data.discounts is not None else self.gamma
         with th.no_grad():
-            if self.is_discrete:
-                # Soft Bellman target with the exact soft value V(s') = alpha * logsumexp(Q_target(s', .) / alpha)
-                next_values = soft_value(self.q_net_target(replay_data.next_observations), ent_coef).reshape(-1, 1)
-            else:
-                # Soft Bellman target (Eq. 10-11): V(s') by importance sampling with uniform actions on [-1, 1]^d
-                # (independent samples for each state of the batch)
-                next_values = self._importance_sampled_values(
-                    replay_data.next_observations, replay_data.rewards.shape[0], ent_coef
-                )[0]
+            next_values, _ = self._implementation.soft_values(
+                self, replay_data.next_observations, replay_data.rewards.shape[0], ent_coef
+            )
             target_q_values = replay_data.rewards + (1 - replay_data.dones) * discounts * next_values
             if isinstance(replay_data, SoftNStepReplayBufferSamples) and replay_data.intermediate_actions.shape[1] > 0:
                 target_q_values = target_q_values + self._intermediate_entropy_terms(replay_data, ent_coef)
         return target_q_values
-
-    def _importance_sampled_values(
-        self, observations: PyTorchObs, batch_size: int, ent_coef: th.Tensor, actions: th.Tensor | None = None
-    ) -> tuple[th.Tensor, th.Tensor | None]:
-        """
-        The importance-sampled soft value ``V_target(s)`` of continuous actions (``n_value_particles`` uniform
-        actions on [-1, 1]^d per state), and ``Q_target(s, a)`` at the given actions in the same forward pass.
-
-        :param observations: A batch of observations
-        :param batch_size: Its size
-        :param ent_coef: The temperature alpha
-        :param actions: Actions (one per state, normalized to [-1, 1]) to evaluate, or ``None``
-        :return: ``V_target(s)`` and ``Q_target(s, a)`` (``None`` without actions), each of shape ``(batch_size, 1)``
-        """
-        action_dim = get_action_dim(self.action_space)
-        uniform_actions = th.rand(batch_size, self.n_value_particles, action_dim, device=self.device) * 2.0 - 1.0
-        if actions is None:
-            q_values = self.q_net_target(observations, uniform_actions)
-            return importance_sampled_soft_value(q_values, ent_coef, action_dim).reshape(-1, 1), None
-        q_values = self.q_net_target(
-            observations, th.cat([actions.reshape(batch_size, 1, action_dim), uniform_actions], dim=1)
-        )
-        values = importance_sampled_soft_value(q_values[:, 1:], ent_coef, action_dim).reshape(-1, 1)
-        return values, q_values[:, :1]
 
     def _intermediate_entropy_terms(self, replay_data: SoftNStepReplayBufferSamples, ent_coef: th.Tensor) -> th.Tensor:
         """
@@ -512,82 +687,15 @@ class SoftQL(ExplainedLoad, OffPolicyAlgorithm):
         batch_size, n_intermediate = observations.shape[:2]
         flat_observations = observations.reshape(batch_size * n_intermediate, *observations.shape[2:])
         actions = replay_data.intermediate_actions.reshape(batch_size * n_intermediate, -1)
-        replayed_q_values: th.Tensor | None
-        if self.is_discrete:
-            q_values = self.q_net_target(flat_observations)
-            values = soft_value(q_values, ent_coef).reshape(-1, 1)
-            replayed_q_values = th.gather(q_values, dim=1, index=actions.long())
-        else:
-            values, replayed_q_values = self._importance_sampled_values(
-                flat_observations, batch_size * n_intermediate, ent_coef, actions
-            )
-        negative_log_pi = (values - cast(th.Tensor, replayed_q_values)).reshape(batch_size, n_intermediate)
+        values, replayed_q_values = self._implementation.soft_values(
+            self, flat_observations, batch_size * n_intermediate, ent_coef, actions
+        )
+        assert replayed_q_values is not None
+        negative_log_pi = (values - replayed_q_values).reshape(batch_size, n_intermediate)
         weights = replay_data.intermediate_discounts
         # Steps after the end of the segment (zero discount) may be another episode's: masked, not multiplied
         terms = th.where(weights > 0, weights * negative_log_pi, th.zeros_like(negative_log_pi))
         return terms.sum(dim=1, keepdim=True)
-
-    def _discrete_gradient_step(self, replay_data: ReplayBufferSamples) -> dict[str, th.Tensor]:
-        ent_coef = self._current_ent_coef()
-        target_q_values = self._target_q_values(replay_data, ent_coef)
-
-        all_q_values = self.q_net(replay_data.observations)
-        current_q_values = th.gather(all_q_values, dim=1, index=replay_data.actions.long())
-        # Squared soft Bellman residual (Haarnoja et al. 2017, Eq. 11)
-        loss = 0.5 * F.mse_loss(current_q_values, target_q_values)
-
-        # Exact entropy of the Boltzmann policy softmax(Q / alpha) at the replayed states
-        with th.no_grad():
-            log_probs = th.log_softmax(all_q_values.detach() / ent_coef, dim=1)
-            entropy = -(log_probs.exp() * log_probs).sum(dim=1).mean()
-        logs = {"loss": loss.detach(), "ent_coef": ent_coef, "entropy": entropy}
-
-        ent_coef_loss = None
-        if self.ent_coef_optimizer is not None and self.log_ent_coef is not None:
-            # Temperature (SAC-style dual step): d loss / d log(alpha) = H(pi) - target entropy, so alpha decreases
-            # while the policy is more random than the target, and increases when it is less
-            assert isinstance(self.target_entropy, float)
-            ent_coef_loss = (self.log_ent_coef * (entropy - self.target_entropy)).sum()
-            logs["ent_coef_loss"] = ent_coef_loss.detach()
-        # (the temperature's loss uses the Q-values before this step, so both are checked, then stepped together)
-        self._soft_q_step(loss, ent_coef_loss=ent_coef_loss)
-        return logs
-
-    def _continuous_gradient_step(self, replay_data: ReplayBufferSamples) -> dict[str, th.Tensor]:
-        assert self.sampler is not None and isinstance(self.q_net, ContinuousSoftQNetwork)
-        ent_coef = self._current_ent_coef()
-        observations = replay_data.observations
-        target_q_values = self._target_q_values(replay_data, ent_coef)
-
-        q_features = self.q_net.extract_features(observations, self.q_net.features_extractor)
-        current_q_values = self.q_net.q_values_from_features(q_features, replay_data.actions).reshape(-1, 1)
-        # Squared soft Bellman residual (Eq. 11)
-        loss = 0.5 * F.mse_loss(current_q_values, target_q_values)
-
-        # Amortized SVGD (Eq. 13-14): K particles a = tanh(f(s, xi)) per state, split into fixed particles (the
-        # empirical distribution, no gradient needed) and updated particles (moved along the Stein direction)
-        sampler_features = self.sampler.extract_features(observations, self.sampler.features_extractor)
-        with th.no_grad():
-            fixed_particles = self.sampler.actions_from_features(sampler_features, n_samples=self.n_fixed_particles)
-        updated_particles = self.sampler.actions_from_features(sampler_features, n_samples=self.n_updated_particles)
-
-        # Target log-density of the particles: Q(s, a) / alpha + sum_k log(1 - a_k^2) (the tanh log-Jacobian term
-        # of the reference code), and its gradient with respect to the fixed actions only (no parameter gradients)
-        fixed_particles.requires_grad_(True)
-        particle_q_values = self.q_net.q_values_from_features(q_features, fixed_particles)
-        log_density = particle_q_values / ent_coef + squash_log_jacobian(fixed_particles)
-        (grad_log_density,) = th.autograd.grad(log_density.sum(), fixed_particles)
-        direction, bandwidth = stein_direction(fixed_particles.detach(), updated_particles.detach(), grad_log_density)
-        # Chain the Stein direction into the sampler through the actions (Eq. 14):
-        # grad_phi = -mean_{states, particles} (d a_i / d phi)^T Δa_i
-        sampler_loss = -(updated_particles * direction).sum(dim=-1).mean()
-        self._soft_q_step(loss, sampler_loss)
-        return {
-            "critic_loss": loss.detach(),
-            "sampler_loss": sampler_loss.detach(),
-            "ent_coef": ent_coef,
-            "kernel_bandwidth": bandwidth.mean(),
-        }
 
     def learn(
         self: SelfSoftQL,
@@ -608,9 +716,8 @@ class SoftQL(ExplainedLoad, OffPolicyAlgorithm):
         )
 
     def _excluded_save_params(self) -> list[str]:
-        return [*super()._excluded_save_params(), "q_net", "q_net_target", "sampler", "_policy_alias"]
+        return [*super()._excluded_save_params(), "q_net", "q_net_target", "sampler", "_implementation"]
 
     def _get_torch_save_params(self) -> tuple[list[str], list[str]]:
-        state_dicts = ["policy", "policy.optimizer"] + ([] if self.is_discrete else ["policy.sampler_optimizer"])
         temperature_state_dicts, temperature_variables = temperature_save_params(self.ent_coef_optimizer)
-        return state_dicts + temperature_state_dicts, temperature_variables
+        return ["policy", *self._implementation.optimizer_names, *temperature_state_dicts], temperature_variables

@@ -99,7 +99,7 @@ def _patch_experiment_manager(exp_manager_module: Any) -> None:
     cls._sb3_maxent_patched = True
 
 
-def _patch_all_pruned_message(cls: type) -> None:
+def _patch_all_pruned_message(cls: Any) -> None:
     """
     ``-optimize`` whose every trial was pruned ends with a message that says so and why (the last trial's error, e.g.
     a non-finite update, also kept in each pruned trial's ``pruned_because`` user attribute in the storage) and exit
