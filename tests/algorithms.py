@@ -168,6 +168,27 @@ def dict_env(kind: str, discrete: bool) -> gym.Env:
     return VectorImageDictEnv(discrete=discrete)
 
 
+# The one-step continuous bandit of the closed-form tests (DSPG, SoftQL)
+class QuadraticBandit(gym.Env):
+    """
+    One-step continuous bandit r(a) = -c (a - a*)^2 (``continuing=False``), or the same reward in a single
+    state that never terminates (``continuing=True``, truncated by a TimeLimit), for soft policy evaluation.
+    """
+
+    def __init__(self, a_star: float = 0.5, c: float = 1.0, bound: float = 2.0, continuing: bool = False):
+        self.observation_space = spaces.Box(-1.0, 1.0, (1,), np.float32)
+        self.action_space = spaces.Box(-bound, bound, (1,), np.float32)
+        self.a_star, self.c, self.continuing = a_star, c, continuing
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        return np.zeros(1, np.float32), {}
+
+    def step(self, action):
+        reward = -self.c * float((action[0] - self.a_star) ** 2)
+        return np.zeros(1, np.float32), reward, not self.continuing, False, {}
+
+
 # ---------------------------------------------------------------------------------------------
 # What a trained model logs, its networks and optimizers
 # ---------------------------------------------------------------------------------------------

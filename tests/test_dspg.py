@@ -8,8 +8,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 import torch as th
-from algorithms import assert_trained
-from gymnasium import spaces
+from algorithms import QuadraticBandit, assert_trained
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.envs import FakeImageEnv
 from stable_baselines3.common.torch_layers import create_mlp
@@ -20,26 +19,6 @@ from sb3_maxent.common.sampled_q import sampled_q_values
 
 HALF_LOG_2PI_E = 0.5 * np.log(2 * np.pi * np.e)
 TINY = dict(buffer_size=100, learning_starts=20, batch_size=8, n_action_samples=4, policy_kwargs=dict(net_arch=[16]), seed=0)
-
-
-class QuadraticBandit(gym.Env):
-    """
-    One-step continuous bandit r(a) = -c (a - a*)^2 (``continuing=False``), or the same reward in a single
-    state that never terminates (``continuing=True``, truncated by a TimeLimit), for soft policy evaluation.
-    """
-
-    def __init__(self, a_star: float = 0.5, c: float = 1.0, bound: float = 2.0, continuing: bool = False):
-        self.observation_space = spaces.Box(-1.0, 1.0, (1,), np.float32)
-        self.action_space = spaces.Box(-bound, bound, (1,), np.float32)
-        self.a_star, self.c, self.continuing = a_star, c, continuing
-
-    def reset(self, *, seed=None, options=None):
-        super().reset(seed=seed)
-        return np.zeros(1, np.float32), {}
-
-    def step(self, action):
-        reward = -self.c * float((action[0] - self.a_star) ** 2)
-        return np.zeros(1, np.float32), reward, not self.continuing, False, {}
 
 
 def sampled_action_moments(model, n_samples: int = 4000) -> tuple[float, float]:
@@ -254,26 +233,6 @@ def test_hopper_smoke():
 # ---------------------------------------------------------------------------------------------
 # Errors
 # ---------------------------------------------------------------------------------------------
-@pytest.mark.parametrize(
-    "kwargs, match",
-    [
-        (dict(n_action_samples=0), "n_action_samples"),
-        (dict(n_action_samples=2.5), "n_action_samples"),
-        (dict(per_state_baseline=True, n_action_samples=1), "per_state_baseline"),
-        (dict(actor_learning_rate=-1e-3), "actor_learning_rate"),
-        # with which learn() would not train (SB3 itself refuses a train_freq of 0 only once learn() collects, and
-        # takes gradient_steps=0, collecting without training)
-        (dict(gradient_steps=0), "never train"),
-        (dict(gradient_steps=-3), "or -1"),
-        (dict(train_freq=0), "train_freq"),
-        (dict(train_freq=(-1, "step")), "train_freq"),
-    ],
-)
-def test_bad_hyperparameters_raise_at_construction(kwargs, match):
-    with pytest.raises(ValueError, match=match):
-        DSPG("MlpPolicy", "Pendulum-v1", **kwargs)
-
-
 def test_gradient_steps_minus_one_is_one_per_environment_step():
     model = DSPG("MlpPolicy", "Pendulum-v1", gradient_steps=-1, train_freq=2, **TINY).learn(40)
     assert model._n_updates == 40 - TINY["learning_starts"]

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import torch as th
 from algorithms import ALGORITHMS, OFF_POLICY, ONE_EACH, assert_same, optimizers
-from stable_baselines3.common.buffers import NStepReplayBuffer
+from stable_baselines3.common.buffers import NStepReplayBuffer, RolloutBuffer
 
 from sb3_maxent import DSPG, MaxEntPPO
 from sb3_maxent.common.nonfinite import NonFiniteError
@@ -176,7 +176,7 @@ def test_reward_only_n_step_buffer_is_refused(name, kwargs, message):
 
 
 ALL, OFF = ONE_EACH, [name for name in ONE_EACH if name in OFF_POLICY]
-# Arguments several algorithms share, refused by each (the algorithm-specific ones are in each algorithm's tests)
+# Bad arguments of every algorithm, refused at construction: those several share (refused by each), then each one's own
 BAD_ARGUMENTS = [
     (dict(gamma=1.5), "gamma", ALL),
     (dict(learning_rate=-1e-3), "learning_rate", ALL),
@@ -195,6 +195,46 @@ BAD_ARGUMENTS = [
     (dict(policy_kwargs=dict(net_arch=[-3])), "net_arch", ALL),
     (dict(policy_kwargs=dict(net_arch=["a"])), "net_arch", ALL),
     (dict(policy_kwargs=dict(net_arch=dict(pi=[64], vf="64"))), "net_arch", ALL),
+    # with which learn() would not train (SB3 itself refuses a train_freq of 0 only once learn() collects, and takes
+    # gradient_steps=0, collecting without training)
+    (dict(gradient_steps=0), "never train", OFF),
+    (dict(gradient_steps=-3), "or -1", OFF),
+    (dict(gradient_steps=1.5), "`gradient_steps` must be an integer", ["SoftQL-discrete"]),
+    (dict(train_freq=0), "train_freq", OFF),
+    (dict(train_freq=(-1, "step")), "train_freq", ["DSPG"]),
+    (dict(train_freq=(0, "episode")), "train_freq", ["SoftQL-continuous"]),
+    # MaxEntPPO's own
+    (dict(maxent_coef=-0.1), "maxent_coef", ["MaxEntPPO"]),
+    (dict(maxent_coef=float("nan")), "maxent_coef", ["MaxEntPPO"]),
+    (dict(maxent_coef=float("inf")), "maxent_coef", ["MaxEntPPO"]),
+    (dict(maxent_coef="0.3"), "maxent_coef", ["MaxEntPPO"]),
+    (dict(maxent_coef=lambda progress: progress - 0.5), "progress_remaining=0.4", ["MaxEntPPO"]),
+    (dict(maxent_mode="exact"), "Unknown maxent_mode 'exact'", ["MaxEntPPO"]),
+    (dict(maxent_units="nats"), "Unknown maxent_units 'nats'", ["MaxEntPPO"]),
+    (dict(maxent_units="advantage", maxent_mode="soft_returns"), "'one_step' only", ["MaxEntPPO"]),
+    (dict(maxent_units="advantage", normalize_advantage=False), "needs normalize_advantage=True", ["MaxEntPPO"]),
+    (dict(n_epochs=0), "n_epochs", ["MaxEntPPO"]),
+    (dict(n_epochs=-1), "n_epochs", ["MaxEntPPO"]),
+    (dict(policy_kwargs=dict(net_arch=[dict(pi=[0], vf=[8])])), "net_arch", ["MaxEntPPO"]),
+    (dict(maxent_mode="soft_returns", rollout_buffer_class=RolloutBuffer), "SoftReturn", ["MaxEntPPO"]),
+    *[
+        (dict(n_steps=16, batch_size=32, micro_batch_size=bad), "micro_batch_size", ["MaxEntPPO"])
+        for bad in (0, -8, 3, 1.5, True)
+    ],
+    # DSPG's own
+    (dict(n_action_samples=0), "n_action_samples", ["DSPG"]),
+    (dict(n_action_samples=2.5), "n_action_samples", ["DSPG"]),
+    (dict(per_state_baseline=True, n_action_samples=1), "per_state_baseline", ["DSPG"]),
+    (dict(actor_learning_rate=-1e-3), "actor_learning_rate", ["DSPG"]),
+    # SoftQL's own
+    (dict(ent_coef=0.0), "ent_coef", ["SoftQL-discrete"]),
+    (dict(ent_coef="auto", target_entropy=5.0), "target_entropy", ["SoftQL-discrete"]),
+    (dict(ent_coef="auto"), "implicit", ["SoftQL-continuous"]),
+    (dict(target_update_interval=0), "target_update_interval", ["SoftQL-discrete"]),
+    (dict(n_value_particles=0), "n_value_particles", ["SoftQL-continuous"]),
+    (dict(n_kernel_particles=2), "at least 2 fixed", ["SoftQL-continuous"]),
+    (dict(kernel_update_ratio=1.0), "kernel_update_ratio", ["SoftQL-continuous"]),
+    (dict(policy_kwargs={"n_deterministic_candidates": 0}), "n_deterministic_candidates", ["SoftQL-continuous"]),
 ]
 
 

@@ -289,32 +289,6 @@ def test_advantage_units_are_the_papers_ppo2_edit():
 # ---------------------------------------------------------------------------------------------
 # Bad input
 # ---------------------------------------------------------------------------------------------
-@pytest.mark.parametrize(
-    "kwargs, message",
-    [
-        (dict(maxent_coef=-0.1), "maxent_coef"),
-        (dict(maxent_coef=float("nan")), "maxent_coef"),
-        (dict(maxent_coef=float("inf")), "maxent_coef"),
-        (dict(maxent_coef="0.3"), "maxent_coef"),
-        (dict(maxent_coef=lambda progress: progress - 0.5), "progress_remaining=0.4"),
-        (dict(maxent_mode="exact"), "Unknown maxent_mode 'exact'"),
-        (dict(maxent_units="nats"), "Unknown maxent_units 'nats'"),
-        (dict(maxent_units="advantage", maxent_mode="soft_returns"), "'one_step' only"),
-        (dict(maxent_units="advantage", normalize_advantage=False), "needs normalize_advantage=True"),
-        (dict(n_epochs=0), "n_epochs"),
-        (dict(n_epochs=-1), "n_epochs"),
-        (dict(policy_kwargs=dict(net_arch=[dict(pi=[0], vf=[8])])), "net_arch"),
-        (
-            dict(maxent_mode="soft_returns", rollout_buffer_class=PPO("MlpPolicy", "CartPole-v1").rollout_buffer_class),
-            "SoftReturn",
-        ),
-    ],
-)
-def test_bad_hyperparameters_raise_at_construction(kwargs, message):
-    with pytest.raises(ValueError, match=message):
-        MaxEntPPO("MlpPolicy", "CartPole-v1", **kwargs)
-
-
 def test_old_net_arch_form_is_accepted_as_sb3_accepts_it():
     """SB3's ActorCriticPolicy still takes ``[dict(pi=..., vf=...)]``, with its deprecation warning: so do we."""
     with pytest.warns(UserWarning, match="net_arch"):

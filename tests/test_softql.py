@@ -184,31 +184,6 @@ def test_boltzmann_behaviour_policy():
 # Errors
 # ---------------------------------------------------------------------------------------------
 @pytest.mark.parametrize(
-    "env_id, kwargs, message",
-    [
-        ("CartPole-v1", {"ent_coef": 0.0}, "ent_coef"),
-        ("CartPole-v1", {"ent_coef": "auto", "target_entropy": 5.0}, "target_entropy"),
-        ("Pendulum-v1", {"ent_coef": "auto"}, "implicit"),
-        ("CartPole-v1", {"target_update_interval": 0}, "target_update_interval"),
-        ("Pendulum-v1", {"n_value_particles": 0}, "n_value_particles"),
-        ("Pendulum-v1", {"n_kernel_particles": 2}, "at least 2 fixed"),
-        ("Pendulum-v1", {"kernel_update_ratio": 1.0}, "kernel_update_ratio"),
-        ("Pendulum-v1", {"policy_kwargs": {"n_deterministic_candidates": 0}}, "n_deterministic_candidates"),
-        # with which learn() would not train (SB3 itself refuses a train_freq of 0 only once learn() collects, and
-        # takes gradient_steps=0, collecting without training)
-        ("CartPole-v1", {"gradient_steps": 0}, "never train"),
-        ("CartPole-v1", {"gradient_steps": -2}, "or -1"),
-        ("CartPole-v1", {"gradient_steps": 1.5}, "`gradient_steps` must be an integer"),
-        ("CartPole-v1", {"train_freq": 0}, "train_freq"),
-        ("Pendulum-v1", {"train_freq": (0, "episode")}, "train_freq"),
-    ],
-)
-def test_bad_hyperparameters_raise_at_construction(env_id, kwargs, message):
-    with pytest.raises(ValueError, match=message):
-        SoftQL("MlpPolicy", env_id, **kwargs)
-
-
-@pytest.mark.parametrize(
     "env_id, policy, kwargs, error, message",
     [
         ("CartPole-v1", "MlpPolicy", {"gamma": 1.5}, ValueError, "gamma"),

@@ -9,11 +9,10 @@ SoftQL against answers that do not come from its own code:
 
 import math
 
-import gymnasium as gym
 import numpy as np
 import pytest
 import torch as th
-from gymnasium import spaces
+from algorithms import QuadraticBandit
 from gymnasium.wrappers import TimeLimit
 from stable_baselines3.common.envs import IdentityEnvBox
 from stable_baselines3.common.utils import LinearSchedule
@@ -222,29 +221,12 @@ def test_composition_errors():
 # ---------------------------------------------------------------------------------------------
 # Continuous actions: the SVGD sampler on a one-step quadratic bandit
 # ---------------------------------------------------------------------------------------------
-class QuadraticBandit(gym.Env):
-    """One step, constant observation, reward -c (a - a*)^2: the max-ent optimum is N(a*, alpha / (2c))."""
-
-    def __init__(self, curvature: float, optimum: float) -> None:
-        self.curvature, self.optimum = curvature, optimum
-        self.observation_space = spaces.Box(-1.0, 1.0, (1,), np.float32)
-        self.action_space = spaces.Box(-1.0, 1.0, (1,), np.float32)
-
-    def reset(self, *, seed=None, options=None):
-        super().reset(seed=seed)
-        return np.zeros(1, np.float32), {}
-
-    def step(self, action):
-        reward = -self.curvature * float((action[0] - self.optimum) ** 2)
-        return np.zeros(1, np.float32), reward, True, False, {}
-
-
 def test_continuous_sampler_matches_the_gaussian_optimum():
     curvature, optimum, alpha = 1.0, 0.25, 0.02
     sigma = math.sqrt(alpha / (2 * curvature))  # 0.1: the optimum is 7.5 standard deviations inside the box
     model = SoftQL(
         "MlpPolicy",
-        QuadraticBandit(curvature, optimum),
+        QuadraticBandit(a_star=optimum, c=curvature, bound=1.0),
         ent_coef=alpha,
         learning_rate=LinearSchedule(3e-3, 0.0, 1.0),
         learning_starts=200,
