@@ -213,6 +213,8 @@ BAD_ARGUMENTS = [
     (dict(maxent_units="nats"), "Unknown maxent_units 'nats'", ["MaxEntPPO"]),
     (dict(maxent_units="advantage", maxent_mode="soft_returns"), "'one_step' only", ["MaxEntPPO"]),
     (dict(maxent_units="advantage", normalize_advantage=False), "needs normalize_advantage=True", ["MaxEntPPO"]),
+    (dict(value_clip_mode="max"), "Unknown value_clip_mode 'max'", ["MaxEntPPO"]),
+    (dict(value_clip_mode="ppo2"), "set clip_range_vf", ["MaxEntPPO"]),
     (dict(n_epochs=0), "n_epochs", ["MaxEntPPO"]),
     (dict(n_epochs=-1), "n_epochs", ["MaxEntPPO"]),
     (dict(policy_kwargs=dict(net_arch=[dict(pi=[0], vf=[8])])), "net_arch", ["MaxEntPPO"]),

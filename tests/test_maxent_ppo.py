@@ -203,7 +203,9 @@ def test_entropy_regularization_does_not_prefer_the_high_entropy_branch(exact_br
 PPO2_CLIP_RANGE, PPO2_VF_COEF, BETA = 0.2, 0.5, 0.3
 
 
-def first_minibatch_gradient(maxent_units: str) -> tuple[dict[str, th.Tensor], dict[str, np.ndarray], MaxEntPPO]:
+def first_minibatch_gradient(
+    maxent_units: str, value_shift: float = 0.0, **overrides
+) -> tuple[dict[str, th.Tensor], dict[str, np.ndarray], MaxEntPPO]:
     """The gradient of MaxEntPPO's first minibatch (the whole rollout), its rollout, and a model with the same initial
     weights, with PPO2's FruitBot settings in SB3's terms (clip_range_vf = clip range, vf_coef = 0.5 * PPO2's)."""
     kwargs = dict(
@@ -218,7 +220,7 @@ def first_minibatch_gradient(maxent_units: str) -> tuple[dict[str, th.Tensor], d
         maxent_units=maxent_units,
         max_grad_norm=1e9,  # the gradient as computed, not clipped
         seed=3,
-    )
+    ) | overrides
     model = MaxEntPPO("MlpPolicy", make_vec_env("CartPole-v1", n_envs=2, seed=3), **kwargs)
     twin = MaxEntPPO("MlpPolicy", make_vec_env("CartPole-v1", n_envs=2, seed=3), **kwargs)
     gradient: dict[str, th.Tensor] = {}
@@ -229,6 +231,8 @@ def first_minibatch_gradient(maxent_units: str) -> tuple[dict[str, th.Tensor], d
         buffer = model.rollout_buffer
         for key in ("observations", "actions", "values", "log_probs", "advantages", "returns"):
             rollout[key] = getattr(buffer, key).reshape(128, -1).copy()
+        with th.no_grad():  # (the value head moved since the rollout: value clipping acts)
+            model.policy.value_net.bias += value_shift
         original_train()
 
     def capture_gradient() -> None:
@@ -284,6 +288,25 @@ def test_advantage_units_are_the_papers_ppo2_edit():
     reward_gradient, _, _ = first_minibatch_gradient("reward")
     differences = [(reward_gradient[name] - literal[name]).norm() / literal[name].norm() for name in literal]
     assert max(differences) > 0.01
+
+
+@pytest.mark.parametrize("value_shift", [0.5, -0.5])
+def test_ppo2_value_clipping_is_ppo2s_value_loss(value_shift):
+    """
+    ``value_clip_mode="ppo2"``: with the value head moved past the clip range since the rollout (V - V_old = +-0.5,
+    clip 0.2), one minibatch's gradient equals the literal PPO2 loss's, max(unclipped, clipped) included. CartPole's
+    returns lie far above the untrained values: +0.5 moved V towards them (both forms: no value gradient), -0.5 away
+    from them (PPO2 keeps the unclipped gradient, SB3's clipped loss has none).
+    """
+    gradient, rollout, twin = first_minibatch_gradient("advantage", value_shift, value_clip_mode="ppo2")
+    with th.no_grad():
+        twin.policy.value_net.bias += value_shift
+    literal = ppo2_edit_gradient(twin.policy, rollout)
+    for name in gradient:
+        th.testing.assert_close(gradient[name], literal[name], rtol=1e-4, atol=1e-6, msg=name)
+    assert (literal["value_net.bias"].abs().item() > 1e-3) == (value_shift < 0)
+    sb3_gradient, _, _ = first_minibatch_gradient("advantage", value_shift)
+    assert sb3_gradient["value_net.bias"].abs().item() == 0.0
 
 
 # ---------------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ SelfMaxEntPPO = TypeVar("SelfMaxEntPPO", bound="MaxEntPPO")
 
 MAXENT_MODES = ("one_step", "soft_returns")
 MAXENT_UNITS = ("reward", "advantage")
+VALUE_CLIP_MODES = ("sb3", "ppo2")
 
 
 class MaxEntPPO(ExplainedLoad, PPO):
@@ -86,6 +87,13 @@ class MaxEntPPO(ExplainedLoad, PPO):
     :param maxent_mode: ``"one_step"`` (the paper's approximation) or ``"soft_returns"`` (exact soft returns)
     :param maxent_units: ``"reward"`` (default) or ``"advantage"`` (the paper's code): what beta is measured
         in with ``one_step`` and ``normalize_advantage=True``, see above
+    :param value_clip_mode: How ``clip_range_vf`` clips the value loss. ``"sb3"`` (default, SB3's PPO): the squared
+        error of the clipped prediction, ``mean((R - V_clipped)^2)``, whose gradient is 0 wherever V has moved more
+        than ``clip_range_vf`` from the old value. ``"ppo2"`` (OpenAI Baselines' PPO2, which the on-policy max-ent
+        paper and the Procgen paper ran): the larger of the unclipped and the clipped squared errors,
+        ``mean(max((R - V)^2, (R - V_clipped)^2))``, which keeps the unclipped gradient where V has moved away from
+        the target. PPO2 weighs ``0.5 * mean(max(...))`` by its ``vf_coef``: its 0.5 is ``vf_coef=0.25`` here. Needs
+        ``clip_range_vf``.
     :param vf_coef: Value function coefficient for the loss calculation
     :param micro_batch_size: ``None`` (default): each minibatch's loss and backward pass at once, as SB3's PPO. An
         integer that divides ``batch_size``: the minibatch in chunks of that many samples, each chunk's loss weighted
@@ -135,6 +143,7 @@ class MaxEntPPO(ExplainedLoad, PPO):
         maxent_coef: float | Schedule = 0.3,
         maxent_mode: str = "one_step",
         maxent_units: str = "reward",
+        value_clip_mode: str = "sb3",
         vf_coef: float = 0.5,
         micro_batch_size: int | None = None,
         max_grad_norm: float = 0.5,
@@ -155,6 +164,7 @@ class MaxEntPPO(ExplainedLoad, PPO):
             raise ValueError(f"Unknown maxent_mode {maxent_mode!r}: expected one of {MAXENT_MODES}")
         _check_maxent_coef(maxent_coef)
         _check_maxent_units(maxent_units, maxent_mode, normalize_advantage)
+        _check_value_clip_mode(value_clip_mode, clip_range_vf)
         # (what SB3's PPO lets through and would only fail, or silently misbehave, later)
         check_learning_rate("learning_rate", learning_rate)
         check_float("gamma", gamma, 0.0, 1.0)
@@ -178,6 +188,7 @@ class MaxEntPPO(ExplainedLoad, PPO):
         self.maxent_coef = maxent_coef  # type: ignore[assignment]
         self.maxent_mode = maxent_mode
         self.maxent_units = maxent_units
+        self.value_clip_mode = value_clip_mode
         super().__init__(
             policy,
             env,
@@ -315,7 +326,7 @@ class MaxEntPPO(ExplainedLoad, PPO):
                             values - rollout_data.old_values, -clip_range_vf, clip_range_vf
                         )
                     # Value loss using the TD(gae_lambda) target
-                    value_loss = F.mse_loss(returns, values_pred)  # sb3-maxent: R_t + beta H in one-step mode
+                    value_loss = self._value_loss(returns, values, values_pred)  # sb3-maxent: R_t + beta H, PPO2's form
 
                     # Entropy loss favor exploration
                     if entropy is None:
@@ -450,6 +461,15 @@ class MaxEntPPO(ExplainedLoad, PPO):
             advantages = advantages + maxent_coef * entropy
         return advantages, th.add(returns, entropy.detach(), alpha=maxent_coef)
 
+    def _value_loss(self, returns: th.Tensor, values: th.Tensor, values_pred: th.Tensor) -> th.Tensor:
+        """
+        The value loss of ``value_clip_mode``: SB3's ``mse(R, V_clipped)``, or PPO2's ``mean(max((R - V)^2,
+        (R - V_clipped)^2))`` (``values_pred`` is V_clipped where ``clip_range_vf`` is set, else V).
+        """
+        if self.value_clip_mode == "ppo2":
+            return th.maximum((returns - values) ** 2, (returns - values_pred) ** 2).mean()
+        return F.mse_loss(returns, values_pred)
+
     def _check_update(self, minibatch: dict[str, float], grad_norm: th.Tensor) -> None:
         """
         Raise :class:`NonFiniteError` (before the optimizer steps) if the loss or the gradient is NaN or infinite.
@@ -557,6 +577,17 @@ def _check_micro_batch_size(micro_batch_size: int | None, batch_size: int) -> No
         raise ValueError(
             f"micro_batch_size must be None or a positive divisor of batch_size={batch_size} (the minibatch is split "
             f"into equal chunks), got {micro_batch_size}"
+        )
+
+
+def _check_value_clip_mode(value_clip_mode: str, clip_range_vf: Any) -> None:
+    """Raise a clear error at construction for an unknown value clipping, or PPO2's without a clip range."""
+    if value_clip_mode not in VALUE_CLIP_MODES:
+        raise ValueError(f"Unknown value_clip_mode {value_clip_mode!r}: expected one of {VALUE_CLIP_MODES}")
+    if value_clip_mode == "ppo2" and clip_range_vf is None:
+        raise ValueError(
+            "value_clip_mode='ppo2' chooses how clip_range_vf clips the value loss: set clip_range_vf (PPO2's FruitBot "
+            "setting is the policy's clip range, 0.2), or it would change nothing"
         )
 
 
