@@ -208,19 +208,22 @@ def first_minibatch_gradient(
 ) -> tuple[dict[str, th.Tensor], dict[str, np.ndarray], MaxEntPPO]:
     """The gradient of MaxEntPPO's first minibatch (the whole rollout), its rollout, and a model with the same initial
     weights, with PPO2's FruitBot settings in SB3's terms (clip_range_vf = clip range, vf_coef = 0.5 * PPO2's)."""
-    kwargs = dict(
-        n_steps=64,
-        batch_size=128,
-        n_epochs=1,
-        clip_range=PPO2_CLIP_RANGE,
-        clip_range_vf=PPO2_CLIP_RANGE,
-        vf_coef=0.5 * PPO2_VF_COEF,
-        ent_coef=0.0,
-        maxent_coef=BETA,
-        maxent_units=maxent_units,
-        max_grad_norm=1e9,  # the gradient as computed, not clipped
-        seed=3,
-    ) | overrides
+    kwargs = (
+        dict(
+            n_steps=64,
+            batch_size=128,
+            n_epochs=1,
+            clip_range=PPO2_CLIP_RANGE,
+            clip_range_vf=PPO2_CLIP_RANGE,
+            vf_coef=0.5 * PPO2_VF_COEF,
+            ent_coef=0.0,
+            maxent_coef=BETA,
+            maxent_units=maxent_units,
+            max_grad_norm=1e9,  # the gradient as computed, not clipped
+            seed=3,
+        )
+        | overrides
+    )
     model = MaxEntPPO("MlpPolicy", make_vec_env("CartPole-v1", n_envs=2, seed=3), **kwargs)
     twin = MaxEntPPO("MlpPolicy", make_vec_env("CartPole-v1", n_envs=2, seed=3), **kwargs)
     gradient: dict[str, th.Tensor] = {}
