@@ -135,6 +135,24 @@ class SoftNStepReplayBufferSamples(NamedTuple):
     intermediate_actions: th.Tensor
     intermediate_discounts: th.Tensor
 
+    def flat_intermediate_steps(self) -> tuple[th.Tensor, th.Tensor]:
+        """The intermediate observations and actions as one batch of ``batch_size * (n - 1)`` (for one network pass)."""
+        observations, actions = self.intermediate_observations, self.intermediate_actions
+        n_steps = observations.shape[0] * observations.shape[1]
+        return observations.reshape(n_steps, *observations.shape[2:]), actions.reshape(n_steps, -1)
+
+    def discounted_sum(self, terms: th.Tensor) -> th.Tensor:
+        """
+        ``sum_k gamma^k terms_k`` over each segment's intermediate steps, shape ``(batch_size, 1)``.
+
+        :param terms: One value per intermediate step (``batch_size * (n - 1)`` values, as
+            :meth:`flat_intermediate_steps` orders them)
+        """
+        weights = self.intermediate_discounts
+        terms = terms.reshape(weights.shape)
+        # Steps after the end of the segment (zero discount) may be another episode's: masked, not multiplied
+        return th.where(weights > 0, weights * terms, th.zeros_like(terms)).sum(dim=1, keepdim=True)
+
 
 class SoftNStepReplayBuffer(NStepReplayBuffer):
     """

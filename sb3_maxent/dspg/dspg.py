@@ -418,18 +418,11 @@ class DSPG(ExplainedLoad, OffPolicyAlgorithm):
         :param ent_coef: The temperature alpha
         :return: shape ``(batch_size, 1)``
         """
-        observations = replay_data.intermediate_observations
-        batch_size, n_intermediate = observations.shape[:2]
-        flat_observations = observations.reshape(batch_size * n_intermediate, *observations.shape[2:])
-        mean, _, log_std = self.actor_target.get_action_dist_params(flat_observations)
-        gaussian_actions = self.actor_target.from_action(
-            replay_data.intermediate_actions.reshape(batch_size * n_intermediate, 1, -1)
-        )
-        log_prob = self.actor_target.log_prob(gaussian_actions, mean, log_std).reshape(batch_size, n_intermediate)
-        weights = replay_data.intermediate_discounts
-        # Steps after the end of the segment (zero discount) may be another episode's: masked, not multiplied
-        terms = th.where(weights > 0, weights * (-ent_coef * log_prob), th.zeros_like(log_prob))
-        return terms.sum(dim=1, keepdim=True)
+        observations, actions = replay_data.flat_intermediate_steps()
+        mean, _, log_std = self.actor_target.get_action_dist_params(observations)
+        gaussian_actions = self.actor_target.from_action(actions.unsqueeze(1))
+        log_prob = self.actor_target.log_prob(gaussian_actions, mean, log_std)
+        return replay_data.discounted_sum(-ent_coef * log_prob)
 
     def _check_update(self, values: dict[str, float]) -> None:
         """Raise :class:`NonFiniteError` (before the optimizers step) if a loss or gradient norm is NaN or infinite."""

@@ -683,19 +683,10 @@ class SoftQL(ExplainedLoad, OffPolicyAlgorithm):
         :param ent_coef: The temperature alpha
         :return: shape ``(batch_size, 1)``
         """
-        observations = replay_data.intermediate_observations
-        batch_size, n_intermediate = observations.shape[:2]
-        flat_observations = observations.reshape(batch_size * n_intermediate, *observations.shape[2:])
-        actions = replay_data.intermediate_actions.reshape(batch_size * n_intermediate, -1)
-        values, replayed_q_values = self._implementation.soft_values(
-            self, flat_observations, batch_size * n_intermediate, ent_coef, actions
-        )
+        observations, actions = replay_data.flat_intermediate_steps()
+        values, replayed_q_values = self._implementation.soft_values(self, observations, len(actions), ent_coef, actions)
         assert replayed_q_values is not None
-        negative_log_pi = (values - replayed_q_values).reshape(batch_size, n_intermediate)
-        weights = replay_data.intermediate_discounts
-        # Steps after the end of the segment (zero discount) may be another episode's: masked, not multiplied
-        terms = th.where(weights > 0, weights * negative_log_pi, th.zeros_like(negative_log_pi))
-        return terms.sum(dim=1, keepdim=True)
+        return replay_data.discounted_sum(values - replayed_q_values)  # -alpha log pi at the replayed actions
 
     def learn(
         self: SelfSoftQL,
