@@ -437,6 +437,15 @@ def fruitbot_comparisons(budget: str) -> list[Comparison]:
         )
         for precision in (CNN_PRECISIONS_MEASURED if budget == "full" else CNN_PRECISIONS_MEASURED[:1])
     }
+    if budget == "full":  # PPO2's value loss instead of SB3's (MaxEntPPO's value_clip_mode)
+        check["PPO+ent-bfloat16-ppo2-value-loss"] = agent(
+            "PPO",
+            ppo_entry,
+            "PPO + entropy reg. 0.01, bfloat16 trunk, PPO2's value loss",
+            ent_coef=0.01,
+            value_clip_mode="ppo2",
+            **fast_path_kwargs("bfloat16"),
+        )
     return [
         Comparison(
             "fruitbot",

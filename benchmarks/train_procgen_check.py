@@ -11,7 +11,8 @@ statistic), one agent per precision of the CNN trunk.
 
 Both curves are interpolated linearly to the table's steps (ours is recorded every 33k steps, theirs every 16k).
 Writes, next to the reference file: ``ppo_vs_train_procgen.csv`` (columns ``steps, ours_train_return, ours_seeds,
-train_procgen_mean, train_procgen_min, train_procgen_max, precision``), ``ppo_vs_train_procgen.md`` (the same with
+train_procgen_mean, train_procgen_min, train_procgen_max, precision``: the agent's variant, the trunk's precision
+and, for ``bfloat16-ppo2-value-loss``, PPO2's value loss), ``ppo_vs_train_procgen.md`` (the same with
 earlier steps and whether ours is inside their range) and ``ppo_vs_train_procgen.png`` (both curves).
 
     python benchmarks/train_procgen_check.py             # finished runs only
@@ -31,7 +32,7 @@ REFERENCE = "train_procgen_ppo2_fruitbot_easy200_train.csv"
 TASK = "fruitbot_train_procgen"
 CSV_STEPS = (250_000, 500_000, 1_000_000, 1_500_000, 2_000_000)
 TABLE_STEPS = (100_000, 200_000, 250_000, 300_000, 400_000, *CSV_STEPS[1:])
-PRECISION_COLORS = {"float32": "#1f77b4", "bfloat16": "#d62728", "float16": "#ff7f0e"}
+PRECISION_COLORS = {"float32": "#1f77b4", "bfloat16": "#d62728", "bfloat16-ppo2-value-loss": "#ff7f0e"}
 
 
 def reference_runs(results_dir: Path) -> pd.DataFrame:
@@ -89,7 +90,7 @@ def comparison_table(reference: pd.DataFrame, ours: pd.DataFrame, targets: tuple
                     train_procgen_mean=float(np.mean(theirs[:, index])),
                     train_procgen_min=float(np.min(theirs[:, index])),
                     train_procgen_max=float(np.max(theirs[:, index])),
-                    precision=agent.rsplit("-", 1)[-1],
+                    precision=agent.removeprefix("PPO+ent-"),
                 )
             )
     return pd.DataFrame(rows)
@@ -97,7 +98,7 @@ def comparison_table(reference: pd.DataFrame, ours: pd.DataFrame, targets: tuple
 
 def markdown(table: pd.DataFrame) -> str:
     lines = [
-        "| steps | precision | ours (seeds) | train-procgen mean (min ... max) | ours inside their range? |",
+        "| steps | variant | ours (seeds) | train-procgen mean (min ... max) | ours inside their range? |",
         "|---|---|---|---|---|",
     ]
     for row in table.itertuples():
@@ -122,7 +123,7 @@ def plot(reference: pd.DataFrame, ours: pd.DataFrame, path: Path) -> None:
     ax.plot(steps, reference.mean(axis=1), color="black", linewidth=1.6, label="train-procgen PPO2, 3 runs (mean, min-max)")
     limit = steps.max()
     for agent, group in ours.groupby("agent", sort=False):
-        precision = agent.rsplit("-", 1)[-1]
+        precision = agent.removeprefix("PPO+ent-")
         for seed, run in group.groupby("seed"):
             state = "" if run.finished.all() else ", running"
             ax.plot(
@@ -130,7 +131,7 @@ def plot(reference: pd.DataFrame, ours: pd.DataFrame, path: Path) -> None:
                 run.train_return,
                 color=PRECISION_COLORS.get(precision),
                 linewidth=1.4,
-                label=f"ours, SB3 PPO update, {precision} trunk, seed {seed}{state}",
+                label=f"ours, {precision}, seed {seed}{state}",
             )
         limit = max(limit, float(group.timesteps.max()))
     ax.set_xlim(0, min(limit, 2.2e6))
