@@ -31,7 +31,7 @@ RESULTS_DIR = BENCHMARKS_DIR.parent / "docs" / "results" / "fruitbot-full"
 REFERENCE = "train_procgen_ppo2_fruitbot_easy200_train.csv"
 TASK = "fruitbot_train_procgen"
 CSV_STEPS = (250_000, 500_000, 1_000_000, 1_500_000, 2_000_000)
-TABLE_STEPS = (100_000, 200_000, 250_000, 300_000, 400_000, *CSV_STEPS[1:])
+TABLE_STEPS = (100_000, 200_000, 250_000, 300_000, 400_000, 500_000, 750_000, *CSV_STEPS[2:])
 PRECISION_COLORS = {"float32": "#1f77b4", "bfloat16": "#d62728", "bfloat16-ppo2-value-loss": "#ff7f0e"}
 
 
