@@ -56,14 +56,14 @@ def checks_off(algorithm: str) -> Iterator[None]:
         "MaxEntPPO": [mock.patch.object(MaxEntPPO, "_check_update", lambda *args: None)],
         "DSPG": [
             mock.patch.object(dspg, "host_values", _no_values),
-            mock.patch.object(dspg, "nonfinite_gradients", lambda parameters: th.zeros(())),
+            mock.patch.object(dspg, "gradient_norm", lambda parameters: th.zeros(())),
             mock.patch.object(dspg, "UpdateSnapshot", _NoSnapshot),
             mock.patch.object(DSPG, "_check_update", lambda *args: None),
         ],
         "SoftQL": [
             mock.patch.object(softql, "check_finite", lambda *args: None),
             mock.patch.object(softql, "host_values", _no_values),
-            mock.patch.object(softql, "nonfinite_gradients", lambda parameters: th.zeros(())),
+            mock.patch.object(softql, "gradient_norm", lambda parameters: th.zeros(())),
         ],
     }[algorithm]
     with contextlib.ExitStack() as stack:
@@ -124,7 +124,7 @@ def cases() -> list[tuple[str, str, Callable[[], Any], Callable[[Any], None], in
 
 def check_operations(algorithm: str, model: Any) -> Callable[[], None]:
     """The operations the checks add to one gradient step, on the model's own tensors (for a direct timing)."""
-    from sb3_maxent.common.nonfinite import host_values, nonfinite_gradients
+    from sb3_maxent.common.nonfinite import gradient_norm, host_values
 
     scalar = th.tensor(1.0)
     if algorithm == "MaxEntPPO":
@@ -140,7 +140,7 @@ def check_operations(algorithm: str, model: Any) -> Callable[[], None]:
         snapshot = model._critic_snapshot
 
         def operations() -> None:
-            model._check_update(host_values({"critic loss": scalar, "critic gradient": nonfinite_gradients(critic)}))
+            model._check_update(host_values({"critic loss": scalar, "critic gradient": gradient_norm(critic)}))
             snapshot.capture()
             model._check_update(host_values({"actor loss": scalar, "actor gradient norm": scalar, "ent_coef loss": scalar}))
 
@@ -148,7 +148,7 @@ def check_operations(algorithm: str, model: Any) -> Callable[[], None]:
     networks = [list(model.q_net.parameters())] + ([list(model.sampler.parameters())] if model.sampler is not None else [])
 
     def operations() -> None:
-        values = {"loss": scalar} | {f"gradient {i}": nonfinite_gradients(params) for i, params in enumerate(networks)}
+        values = {"loss": scalar} | {f"gradient {i}": gradient_norm(params) for i, params in enumerate(networks)}
         host_values(values | ({"sampler loss": scalar} if len(networks) > 1 else {}))
 
     return operations

@@ -54,7 +54,7 @@ def host_values(tensors: dict[str, th.Tensor]) -> dict[str, float]:
     return dict(zip(tensors, values, strict=True))
 
 
-def nonfinite_gradients(parameters: list[th.nn.Parameter]) -> th.Tensor:
+def gradient_norm(parameters: list[th.nn.Parameter]) -> th.Tensor:
     """
     The total 2-norm of the parameters' gradients, a 0-d tensor on their device (0 without gradients): NaN or
     infinite if and only if a gradient is (or the norm overflows its dtype, which clipping could not fix either), so

@@ -26,8 +26,8 @@ from sb3_maxent.common.nonfinite import (
     NonFiniteError,
     UpdateSnapshot,
     check_finite,
+    gradient_norm,
     host_values,
-    nonfinite_gradients,
 )
 from sb3_maxent.common.temperature import learned_temperature, parse_ent_coef, temperature_save_params
 from sb3_maxent.common.validation import (
@@ -298,7 +298,7 @@ class DSPG(ExplainedLoad, OffPolicyAlgorithm):
             critic_loss.backward()
             # A non-finite update never reaches the weights: the critic steps only if its loss and gradient are
             # finite, and is put back if the actor's or the temperature's part of this update is not
-            critic_values = host_values({"critic loss": critic_loss, "critic gradient": nonfinite_gradients(critic_params)})
+            critic_values = host_values({"critic loss": critic_loss, "critic gradient": gradient_norm(critic_params)})
             self._check_update(critic_values)
             critic_before_step = snapshot.capture()
             self.critic.optimizer.step()

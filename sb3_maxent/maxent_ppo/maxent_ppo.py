@@ -15,7 +15,7 @@ from stable_baselines3.common.vec_env import VecEnv
 from torch.nn import functional as F
 
 from sb3_maxent.common.loading import ExplainedLoad
-from sb3_maxent.common.nonfinite import NONFINITE_HINT, NonFiniteError, check_finite
+from sb3_maxent.common.nonfinite import NONFINITE_HINT, NonFiniteError, check_finite, host_values
 from sb3_maxent.common.validation import check_float, check_int, check_learning_rate, check_net_arch
 from sb3_maxent.maxent_ppo.buffers import SoftReturnDictRolloutBuffer, SoftReturnRolloutBuffer
 from sb3_maxent.maxent_ppo.policies import CnnPolicy, ImpalaCnnPolicy, MlpPolicy, MultiInputPolicy
@@ -292,7 +292,7 @@ class MaxEntPPO(ExplainedLoad, PPO):
                 # advantages normalized over the whole minibatch); micro_batch_size=None: one chunk, SB3's computation
                 advantage_stats = self._advantage_stats(minibatch_data.advantages)
                 self.policy.optimizer.zero_grad()
-                minibatch = dict.fromkeys(("loss", "policy", "value", "entropy", "clip_fraction", "approx_kl"), 0.0)
+                totals: dict[str, th.Tensor] = {}  # the chunks' weighted losses and statistics, read once per minibatch
                 for rollout_data, share in self._micro_batches(minibatch_data):
                     actions = rollout_data.actions
                     if isinstance(self.action_space, spaces.Discrete):
@@ -314,7 +314,7 @@ class MaxEntPPO(ExplainedLoad, PPO):
                     policy_loss_2 = advantages * th.clamp(ratio, 1 - clip_range, 1 + clip_range)
                     policy_loss = -th.min(policy_loss_1, policy_loss_2).mean()
 
-                    clip_fraction = th.mean((th.abs(ratio - 1) > clip_range).float()).item()
+                    clip_fraction = th.mean((th.abs(ratio - 1) > clip_range).float())
 
                     if self.clip_range_vf is None:
                         # No clipping
@@ -343,14 +343,11 @@ class MaxEntPPO(ExplainedLoad, PPO):
                     # and Schulman blog: http://joschu.net/blog/kl-approx.html
                     with th.no_grad():
                         log_ratio = log_prob - rollout_data.old_log_prob
-                        approx_kl_div = float(th.mean((th.exp(log_ratio) - 1) - log_ratio).cpu().numpy())
+                        approx_kl_div = th.mean((th.exp(log_ratio) - 1) - log_ratio)
 
                     (loss if share == 1.0 else loss * share).backward()
-                    chunk_values = (loss, policy_loss, value_loss, entropy_loss)
-                    for key, value in zip(
-                        minibatch, [*(v.item() for v in chunk_values), clip_fraction, approx_kl_div], strict=True
-                    ):
-                        minibatch[key] += value if share == 1.0 else share * value
+                    _add_chunk(totals, share, (loss, policy_loss, value_loss, entropy_loss, clip_fraction, approx_kl_div))
+                minibatch = host_values(totals)
                 # Logging
                 pg_losses.append(minibatch["policy"])
                 clip_fractions.append(minibatch["clip_fraction"])
@@ -565,6 +562,20 @@ def _check_maxent_coef(maxent_coef: float | Schedule) -> None:
         raise ValueError(
             f"maxent_coef (the max-ent temperature beta) must be a finite float >= 0 or a schedule, got {maxent_coef!r}"
         )
+
+
+# What train() logs of each minibatch, in the order _add_chunk takes it
+MINIBATCH_STATISTICS = ("loss", "policy", "value", "entropy", "clip_fraction", "approx_kl")
+
+
+def _add_chunk(totals: dict[str, th.Tensor], share: float, values: tuple[th.Tensor, ...]) -> None:
+    """
+    Add a chunk's losses and statistics (:data:`MINIBATCH_STATISTICS`), weighted by its share of the minibatch, to
+    the minibatch's totals, on the device (read once per minibatch). A share of 1 adds nothing but the values.
+    """
+    for key, value in zip(MINIBATCH_STATISTICS, values, strict=True):
+        value = value.detach() if share == 1.0 else share * value.detach()
+        totals[key] = totals[key] + value if key in totals else value
 
 
 def _check_micro_batch_size(micro_batch_size: int | None, batch_size: int) -> None:

@@ -20,7 +20,7 @@ from sb3_maxent.common.buffers import (
     replay_buffer_class_for,
 )
 from sb3_maxent.common.loading import ExplainedLoad
-from sb3_maxent.common.nonfinite import NONFINITE_HINT, check_finite, host_values, nonfinite_gradients
+from sb3_maxent.common.nonfinite import NONFINITE_HINT, check_finite, gradient_norm, host_values
 from sb3_maxent.common.temperature import learned_temperature, parse_ent_coef, temperature_save_params
 from sb3_maxent.common.validation import (
     check_float,
@@ -639,7 +639,7 @@ class SoftQL(ExplainedLoad, OffPolicyAlgorithm):
         (whether the gradient is finite: all the check needs, cheaper than a norm).
         """
         if self.max_grad_norm is None:
-            return nonfinite_gradients(list(network.parameters()))
+            return gradient_norm(list(network.parameters()))
         return th.nn.utils.clip_grad_norm_(network.parameters(), self.max_grad_norm)
 
     def _target_q_values(
