@@ -446,6 +446,18 @@ def fruitbot_comparisons(budget: str) -> list[Comparison]:
             value_clip_mode="ppo2",
             **fast_path_kwargs("bfloat16"),
         )
+        # ... and Baselines' initialization of the IMPALA trunk (ImpalaCnnPolicy's trunk_init): PPO2 as
+        # train-procgen ran it, up to the max-pools' padding and the framework
+        ppo2_kwargs = fast_path_kwargs("bfloat16")
+        ppo2_kwargs["policy_kwargs"]["trunk_init"] = "glorot_uniform"
+        check["PPO+ent-bfloat16-ppo2"] = agent(
+            "PPO",
+            ppo_entry,
+            "PPO + entropy reg. 0.01, bfloat16 trunk, PPO2's value loss and initialization",
+            ent_coef=0.01,
+            value_clip_mode="ppo2",
+            **ppo2_kwargs,
+        )
     return [
         Comparison(
             "fruitbot",

@@ -1,7 +1,7 @@
 """
 The CNN fast path: ``MaxEntPPO(micro_batch_size=...)`` gives the whole minibatch's update, ``ImpalaCNN(precision=...)``
 runs its trunk in reduced precision with float32 everywhere else, both save and load, bad values are refused, and
-``ImpalaCnnPolicy`` has the Procgen paper's linear heads.
+``ImpalaCnnPolicy`` has the Procgen paper's linear heads and, on request, Baselines' initialization of the trunk.
 """
 
 import warnings
@@ -196,4 +196,59 @@ def test_impala_policy_has_linear_heads_on_the_shared_features():
     assert isinstance(policy.features_extractor, ImpalaCNN)
     # a net_arch given explicitly is kept
     assert PPO(ImpalaCnnPolicy, env, policy_kwargs=dict(net_arch=[64])).policy.action_net.in_features == 64
+    env.close()
+
+
+def trunk_layers(policy: ImpalaCnnPolicy) -> list[th.nn.Module]:
+    return [m for m in policy.features_extractor.modules() if isinstance(m, (th.nn.Conv2d, th.nn.Linear))]
+
+
+def test_trunk_init_glorot_uniform_is_tensorflows_default_and_keeps_the_heads():
+    """trunk_init="glorot_uniform": each trunk layer's weights uniform in +-sqrt(6 / (fan_in + fan_out)) with that
+    law's variance and zero biases (TF's default, Baselines' build_impala_cnn); the heads stay orthogonal (0.01, 1)."""
+    env = fruitbot_env(n_envs=1, num_levels=1)
+    policy = PPO(ImpalaCnnPolicy, env, policy_kwargs=dict(trunk_init="glorot_uniform"), seed=0).policy
+    layers = trunk_layers(policy)
+    assert len(layers) == 3 * (1 + 4) + 1  # per stage a convolution and two residual blocks of two; the 256-unit layer
+    for layer in layers:
+        weight = layer.weight.detach().flatten(1)  # (fan_out, fan_in * ...)
+        receptive = weight.shape[1] // layer.weight.shape[1]
+        fan_in, fan_out = layer.weight.shape[1] * receptive, layer.weight.shape[0] * receptive
+        limit = np.sqrt(6.0 / (fan_in + fan_out))
+        assert weight.abs().max().item() <= limit
+        if weight.numel() >= 4000:  # the variance of U(-limit, limit), within sampling error
+            assert weight.var().item() == pytest.approx(limit**2 / 3, rel=0.1)
+        assert th.count_nonzero(layer.bias) == 0
+    for head, gain in ((policy.action_net, 0.01), (policy.value_net, 1.0)):
+        w = head.weight.detach()
+        th.testing.assert_close(w @ w.T, gain**2 * th.eye(w.shape[0]), atol=1e-6 * gain**2 + 1e-9, rtol=1e-4)
+    env.close()
+
+
+def test_trunk_init_orthogonal_is_sb3s_and_round_trips(tmp_path):
+    """The default is SB3's ortho_init (orthogonal rows, gain sqrt(2)); trunk_init is saved and loaded with the model;
+    a bad value is refused."""
+    env = fruitbot_env(n_envs=1, num_levels=1)
+    policy = PPO(ImpalaCnnPolicy, env, seed=0).policy
+    first_conv = trunk_layers(policy)[0].weight.detach().flatten(1)  # 16 x 27: orthonormal rows times sqrt(2)
+    th.testing.assert_close(first_conv @ first_conv.T, 2.0 * th.eye(16), atol=1e-5, rtol=1e-5)
+    model = MaxEntPPO("ImpalaCnnPolicy", env, policy_kwargs=dict(trunk_init="glorot_uniform"), n_steps=8, batch_size=8, seed=0)
+    model.save(tmp_path / "model")
+    loaded = MaxEntPPO.load(tmp_path / "model", env=env)
+    assert loaded.policy.trunk_init == "glorot_uniform"
+    for ours, theirs in zip(model.policy.parameters(), loaded.policy.parameters(), strict=True):
+        assert th.equal(ours, theirs)
+    with pytest.raises(ValueError, match="Unknown trunk_init 'xavier'"):
+        PPO(ImpalaCnnPolicy, env, policy_kwargs=dict(trunk_init="xavier"))
+    env.close()
+
+
+def test_trunk_init_is_deterministic_under_a_seed():
+    """Two models with the same seed and trunk_init="glorot_uniform" start from the same parameters."""
+    env = fruitbot_env(n_envs=1, num_levels=1)
+    first, second = (
+        PPO(ImpalaCnnPolicy, env, policy_kwargs=dict(trunk_init="glorot_uniform"), seed=3).policy for _ in range(2)
+    )
+    for a, b in zip(first.parameters(), second.parameters(), strict=True):
+        assert th.equal(a, b)
     env.close()
