@@ -14,8 +14,8 @@ reported as milliseconds per gradient step and as a ratio to the plain-PyTorch D
 
 Usage::
 
-    python benchmarks/dspg_step.py                 # default: 20 repeats, 1 thread
-    python benchmarks/dspg_step.py --threads 2 --repeats 30 --samples 64 --compile
+    python -m benchmarks.dspg_step                 # default: 20 repeats, 1 thread
+    python -m benchmarks.dspg_step --threads 2 --repeats 30 --samples 64 --compile
 """
 
 import argparse
@@ -25,10 +25,10 @@ import numpy as np
 import torch as th
 from gymnasium import spaces
 from stable_baselines3 import SAC
-from timing import interleaved, median, silent
 from torch import nn
 from torch.nn import functional as F
 
+from benchmarks.timing import interleaved, median, silent
 from sb3_maxent import DSPG
 
 OBS_DIM, ACTION_DIM, HIDDEN, BATCH_SIZE = 11, 3, 512, 100

@@ -54,16 +54,16 @@ uninterrupted run. A finished run leaves its trained agent there (``final_model.
 
 Examples::
 
-    python benchmarks/learning.py classic --seeds 0 1 2 --jobs 2
-    python benchmarks/learning.py multimodal --tasks maze --agents PPO MaxEntPPO-soft --seeds 0 1 2 3 4
-    python benchmarks/learning.py fruitbot --tasks fruitbot_tuning --seeds 0 --jobs 2   # the tuning grid, 300k steps
-    python benchmarks/learning.py fruitbot --tasks fruitbot --seeds 0 1 2 --jobs 2     # the comparison, 1M steps
-    python benchmarks/learning.py fruitbot --budget full --device cuda --jobs 4       # the paper's 2M steps
-    python benchmarks/learning.py mujoco --tasks hopper halfcheetah walker2d ant --agents DSPG SAC --seeds 0 1 2 --jobs 2
-    python benchmarks/learning.py mujoco --budget full --device cuda                   # 3M steps, 4 tasks
-    python benchmarks/learning.py classic --plot-only                                 # redo tables and figures
-    python benchmarks/learning.py mujoco --seeds 0 1 2 --print-commands | parallel -j 8   # one command per run
-    python benchmarks/learning.py --list                                              # suites, tasks, agents, settings
+    python -m benchmarks.learning classic --seeds 0 1 2 --jobs 2
+    python -m benchmarks.learning multimodal --tasks maze --agents PPO MaxEntPPO-soft --seeds 0 1 2 3 4
+    python -m benchmarks.learning fruitbot --tasks fruitbot_tuning --seeds 0 --jobs 2   # the tuning grid, 300k steps
+    python -m benchmarks.learning fruitbot --tasks fruitbot --seeds 0 1 2 --jobs 2     # the comparison, 1M steps
+    python -m benchmarks.learning fruitbot --budget full --device cuda --jobs 4       # the paper's 2M steps
+    python -m benchmarks.learning mujoco --tasks hopper halfcheetah walker2d ant --agents DSPG SAC --seeds 0 1 2 --jobs 2
+    python -m benchmarks.learning mujoco --budget full --device cuda                   # 3M steps, 4 tasks
+    python -m benchmarks.learning classic --plot-only                                 # redo tables and figures
+    python -m benchmarks.learning mujoco --seeds 0 1 2 --print-commands | parallel -j 8   # one command per run
+    python -m benchmarks.learning --list                                              # suites, tasks, agents, settings
 """
 
 import argparse
@@ -89,8 +89,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from stable_baselines3.common.callbacks import BaseCallback
-from timing import proc_status_mb
 
+from benchmarks.timing import proc_status_mb
 from sb3_maxent.zoo import algorithm_kwargs, normalize_kwargs
 
 BENCHMARKS_DIR = Path(__file__).resolve().parent
@@ -240,7 +240,7 @@ def maze_references() -> dict[str, tuple[float, str]]:
     iteration): both passages equally often (the maze is mirror-symmetric), and the policy's exact mean episode length
     (the shortest path is 10).
     """
-    import learning_envs
+    from benchmarks import learning_envs
 
     spec = learning_envs.MazeSpec()
     length = spec.exact_episode_length(spec.exact_policy(MAZE_GAMMA, MAZE_ENT_COEF))
@@ -356,8 +356,10 @@ FRUITBOT_TUNED_MAXENT_COEF = 0.03  # train reward -1.72 over the last quarter; 0
 FRUITBOT_TUNED_ENT_COEF = 0.01  # -1.63; 0.003: -1.88, 0.03: -1.66
 
 
-# The CNN trunk's precision of the full-size FruitBot runs, and the precisions the train-procgen check compares
-FRUITBOT_FULL_PRECISION = "bfloat16"
+# The CNN trunk's precision of the full-size FruitBot runs (float32: fast on every CPU, and a run continues on any
+# machine; bfloat16 is 1.5x faster on CPUs with avx512_bf16 and about 12x slower on those without, which emulate it),
+# and the precisions the train-procgen check compares
+FRUITBOT_FULL_PRECISION = "float32"
 CNN_PRECISIONS_MEASURED = ("float32", "bfloat16")
 # the fastest micro-batch size per precision for a 2048-frame IMPALA update on a 2-core CPU (benchmarks/throughput.py)
 FRUITBOT_MICRO_BATCH_SIZE = {"float32": 128, "bfloat16": 256}
@@ -437,23 +439,24 @@ def fruitbot_comparisons(budget: str) -> list[Comparison]:
         )
         for precision in (CNN_PRECISIONS_MEASURED if budget == "full" else CNN_PRECISIONS_MEASURED[:1])
     }
-    if budget == "full":  # PPO2's value loss instead of SB3's (MaxEntPPO's value_clip_mode)
-        check["PPO+ent-bfloat16-ppo2-value-loss"] = agent(
+    if budget == "full":
+        # PPO2's value loss instead of SB3's (MaxEntPPO's value_clip_mode), then also Baselines' initialization of the
+        # IMPALA trunk (ImpalaCnnPolicy's trunk_init): PPO2 as train-procgen ran it, up to the max-pools' padding and
+        # the framework. In float32, which every CPU runs fast (bfloat16 only those with avx512_bf16 or AMX)
+        check["PPO+ent-float32-ppo2-value-loss"] = agent(
             "PPO",
             ppo_entry,
-            "PPO + entropy reg. 0.01, bfloat16 trunk, PPO2's value loss",
+            "PPO + entropy reg. 0.01, float32 trunk, PPO2's value loss",
             ent_coef=0.01,
             value_clip_mode="ppo2",
-            **fast_path_kwargs("bfloat16"),
+            **fast_path_kwargs("float32"),
         )
-        # ... and Baselines' initialization of the IMPALA trunk (ImpalaCnnPolicy's trunk_init): PPO2 as
-        # train-procgen ran it, up to the max-pools' padding and the framework
-        ppo2_kwargs = fast_path_kwargs("bfloat16")
+        ppo2_kwargs = fast_path_kwargs("float32")
         ppo2_kwargs["policy_kwargs"]["trunk_init"] = "glorot_uniform"
-        check["PPO+ent-bfloat16-ppo2"] = agent(
+        check["PPO+ent-float32-ppo2"] = agent(
             "PPO",
             ppo_entry,
-            "PPO + entropy reg. 0.01, bfloat16 trunk, PPO2's value loss and initialization",
+            "PPO + entropy reg. 0.01, float32 trunk, PPO2's value loss and initialization",
             ent_coef=0.01,
             value_clip_mode="ppo2",
             **ppo2_kwargs,
@@ -634,10 +637,11 @@ def make_envs(
     The training env, the evaluation env (``None`` where each evaluation makes its own, seeded) and the evaluation
     function of a comparison.
     """
-    import learning_envs
     from stable_baselines3.common.env_util import make_vec_env
     from stable_baselines3.common.evaluation import evaluate_policy
     from stable_baselines3.common.vec_env import VecNormalize
+
+    from benchmarks import learning_envs
 
     if comparison.env_id == "TwoGoalBandit":
         env = make_vec_env(learning_envs.TwoGoalBandit, n_envs=agent.n_envs, seed=seed)
@@ -819,7 +823,7 @@ def run_one(job: dict[str, Any]) -> tuple[str, str]:
     output = Path(job["output"])
     partial = output.with_suffix(".partial.csv")
     try:
-        import resume
+        from benchmarks import resume
 
         comparison = next(c for c in SUITES[job["suite"]](job["budget"]) if c.task == job["task"])
         agent = comparison.agents[job["agent"]]
@@ -857,7 +861,7 @@ def run_one(job: dict[str, Any]) -> tuple[str, str]:
         if callback.rows[-1]["timesteps"] < comparison.budget:
             callback.record(comparison.budget)
         if comparison.env_id == "TwoGoalBandit":  # the final actions, for the scatter plot
-            import learning_envs
+            from benchmarks import learning_envs
 
             _, actions = learning_envs.evaluate_bandit(model, n_samples=500)
             pd.DataFrame(actions, columns=["a1", "a2"]).to_csv(output.with_suffix(".actions.csv"), index=False)
@@ -921,7 +925,7 @@ def describe(comparisons: list[Comparison]) -> dict[str, Any]:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python benchmarks/learning.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python -m benchmarks.learning", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("suite", nargs="?", choices=sorted(SUITES), help="which comparison to run")
     parser.add_argument("--budget", choices=BUDGETS, default="reduced", help="tiny (smoke test), reduced (CPU), full (papers)")
@@ -1016,7 +1020,7 @@ def build_jobs(
 
 def job_command(args: argparse.Namespace, job: dict[str, Any]) -> str:
     """The command that runs one job alone (for GNU parallel, a Slurm array, Ray: ``--print-commands``)."""
-    command = f"python benchmarks/learning.py {job['suite']} --budget {job['budget']} --tasks {job['task']}"
+    command = f"python -m benchmarks.learning {job['suite']} --budget {job['budget']} --tasks {job['task']}"
     command += f" --agents {job['agent']} --seeds {job['seed']} --device {job['device']} --threads {job['threads']}"
     command += f" --output-dir {args.output_dir}"
     if job["checkpoint_dir"] is None:
@@ -1033,7 +1037,7 @@ def write_config(args: argparse.Namespace, argv: list[str] | None, out_dir: Path
 
     config_path = out_dir / "config.json"
     config = json.loads(config_path.read_text()) if config_path.exists() else {}
-    command = "python benchmarks/learning.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    command = "python -m benchmarks.learning " + " ".join(argv if argv is not None else sys.argv[1:])
     # a suite can be run in parts: keep every command that wrote into this directory (once: resuming repeats one)
     commands = config.pop("commands", [config.pop("command")] if "command" in config else [])
     config |= {
@@ -1082,7 +1086,7 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps({suite: describe(SUITES[suite](args.budget))}, indent=1))
         return 0
 
-    import plotting
+    from benchmarks import plotting
 
     out_dir = args.output_dir / f"{args.suite}-{args.budget}"
     per_seed = out_dir / "per_seed"

@@ -9,8 +9,8 @@ Replaced by no-ops: MaxEntPPO's ``_check_update`` (two host reads of values SB3 
 loss/gradient checks and the snapshot that undoes a critic step; SoftQL's checks. Sizes: those of
 ``throughput.py --quick``.
 
-    python benchmarks/nonfinite_overhead.py            # -> docs/results/nonfinite-overhead.md
-    python benchmarks/nonfinite_overhead.py --repeats 30
+    python -m benchmarks.nonfinite_overhead            # -> docs/results/nonfinite-overhead.md
+    python -m benchmarks.nonfinite_overhead --repeats 30
 """
 
 import argparse
@@ -28,7 +28,8 @@ warnings.filterwarnings("ignore", message=".*Gym has been unmaintained.*")
 
 import numpy as np  # noqa: E402
 import torch as th  # noqa: E402
-from timing import interleaved, median, silent  # noqa: E402
+
+from benchmarks.timing import interleaved, median, silent  # noqa: E402
 
 OUTPUT = Path(__file__).resolve().parent.parent / "docs" / "results" / "nonfinite-overhead.md"
 
@@ -190,7 +191,7 @@ def main() -> None:
     np.random.seed(0)
     rows = measure(args.repeats)
     lines = [
-        f"`python benchmarks/nonfinite_overhead.py --repeats {args.repeats}`: torch {th.__version__}, 1 thread, CPU time per "
+        f"`python -m benchmarks.nonfinite_overhead --repeats {args.repeats}`: torch {th.__version__}, 1 thread, CPU time per "
         "gradient step (median of interleaved repeats), with the non-finite checks and with them replaced by no-ops.",
         "",
         "`difference`: the two interleaved medians (the machine's noise included); `checks alone`: the added "

@@ -171,7 +171,7 @@ def plot_final_modes(frame: pd.DataFrame, comparison: Any, path: Path) -> None:
 
 def plot_bandit_actions(out_dir: Path, comparison: Any, path: Path) -> bool:
     """Final actions of seed 0 of each agent beside samples of the exact max-ent optimum."""
-    import learning_envs
+    from benchmarks import learning_envs
 
     panels = []
     for agent in comparison.agents:

@@ -10,8 +10,8 @@ the 64x64 observation, not procgen's 512x512 frame).
 
 Usage::
 
-    python benchmarks/procgen_throughput.py                      # fruitbot, 64 envs
-    python benchmarks/procgen_throughput.py --n-envs 16 --game coinrun --steps 200 --repeats 5
+    python -m benchmarks.procgen_throughput                      # fruitbot, 64 envs
+    python -m benchmarks.procgen_throughput --n-envs 16 --game coinrun --steps 200 --repeats 5
 """
 
 import argparse
@@ -21,8 +21,8 @@ from collections.abc import Callable
 
 import numpy as np
 from stable_baselines3.common.env_util import make_vec_env
-from timing import interleaved, median
 
+from benchmarks.timing import interleaved, median
 from sb3_maxent.envs import ProcgenVecEnv, make_procgen_vec_env
 from sb3_maxent.envs.procgen import make_gym3_env, procgen_gym3_kwargs
 

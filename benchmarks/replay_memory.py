@@ -8,8 +8,8 @@ the peak memory of the 100k-step runs (``learning.py mujoco``) says little about
 a fresh process that builds the buffer on the task's own spaces and writes every entry (as a full buffer has), and
 the resident memory it adds is read from the OS (``VmRSS``; Linux). The buffers' own ``nbytes`` are given beside it.
 
-    python benchmarks/replay_memory.py                    # -> docs/results/replay-memory.md
-    python benchmarks/replay_memory.py --sizes 1000000    # one buffer size
+    python -m benchmarks.replay_memory                    # -> docs/results/replay-memory.md
+    python -m benchmarks.replay_memory --sizes 1000000    # one buffer size
 """
 
 import argparse
@@ -18,9 +18,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from timing import proc_status_mb
+from benchmarks.timing import proc_status_mb
 
-OUTPUT = Path(__file__).resolve().parent.parent / "docs" / "results" / "replay-memory.md"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+OUTPUT = REPO_ROOT / "docs" / "results" / "replay-memory.md"
 TASKS = ("Hopper-v5", "HalfCheetah-v5", "Walker2d-v5", "Ant-v5")
 STORAGE = ("float64", "float32")
 
@@ -54,7 +55,7 @@ def measure(env_id: str, buffer_size: int, storage: str) -> dict:
 
 def markdown(rows: list[dict]) -> str:
     lines = [
-        "Replay memory at full buffer sizes, measured (`python benchmarks/replay_memory.py`): resident memory a full",
+        "Replay memory at full buffer sizes, measured (`python -m benchmarks.replay_memory`): resident memory a full",
         "buffer adds to a fresh process (MiB), SB3's `ReplayBuffer` (float64 observations) against `Float32ReplayBuffer`",
         "(`replay_buffer_class=Float32ReplayBuffer`). Observations are stored twice (`observations`, `next_observations`).",
         "",
@@ -89,8 +90,8 @@ def main() -> None:
     for env_id in args.tasks:
         for size in args.sizes:
             for storage in STORAGE:  # a fresh process each: nothing freed earlier is reused
-                command = [sys.executable, __file__, "--one", env_id, str(size), storage]
-                output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+                command = [sys.executable, "-m", "benchmarks.replay_memory", "--one", env_id, str(size), storage]
+                output = subprocess.run(command, check=True, capture_output=True, text=True, cwd=REPO_ROOT).stdout
                 rows.append(json.loads(output.strip().splitlines()[-1]))
                 print(json.dumps(rows[-1]), flush=True)
     table = markdown(rows)

@@ -5,8 +5,8 @@ Each algorithm's ``train(gradient_steps=1)`` (replay sampling, losses, backward,
 logging) is timed on a replay buffer filled with random transitions; repeats of the algorithms are interleaved and
 the median over repeats is reported, so that the ratio column is meaningful on a shared, noisy machine.
 
-    python benchmarks/softql_step.py                  # all cases, 1 torch thread
-    python benchmarks/softql_step.py --cases hopper --repeats 30 --steps 50
+    python -m benchmarks.softql_step                  # all cases, 1 torch thread
+    python -m benchmarks.softql_step --cases hopper --repeats 30 --steps 50
 """
 
 import argparse
@@ -20,8 +20,8 @@ import torch as th
 from gymnasium import spaces
 from stable_baselines3 import DQN, SAC
 from stable_baselines3.common.base_class import BaseAlgorithm
-from timing import interleaved, median, silent
 
+from benchmarks.timing import interleaved, median, silent
 from sb3_maxent.softql import SoftQL
 
 

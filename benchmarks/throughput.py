@@ -23,10 +23,10 @@ Sizes: ``--full`` (default) is the papers': FruitBot with the IMPALA CNN, 64 env
 2 minutes on 2 cores) keeps the off-policy sizes and shrinks the PPO rollouts (CartPole MLP and FruitBot IMPALA with
 4 envs x 32 steps). ``--tiny`` is a smoke test (seconds, tiny networks; not a measurement).
 
-    python benchmarks/throughput.py --quick                 # -> docs/results/throughput-quick.{csv,md}
-    python benchmarks/throughput.py                         # the papers' sizes -> docs/results/throughput-full.{csv,md}
-    python benchmarks/throughput.py --quick --groups dspg softql --repeats 10   # -> throughput-quick-dspg-softql.*
-    python benchmarks/throughput.py --groups impala    # the IMPALA CNN fast path -> throughput-full-impala.{csv,md}
+    python -m benchmarks.throughput --quick                 # -> docs/results/throughput-quick.{csv,md}
+    python -m benchmarks.throughput                         # the papers' sizes -> docs/results/throughput-full.{csv,md}
+    python -m benchmarks.throughput --quick --groups dspg softql --repeats 10   # -> throughput-quick-dspg-softql.*
+    python -m benchmarks.throughput --groups impala    # the IMPALA CNN fast path -> throughput-full-impala.{csv,md}
 
 The ``impala`` group times one minibatch update of the IMPALA CNN (real FruitBot frames, ``MaxEntPPO`` with
 ``maxent_coef=0``) with each option of the fast path (channels_last, ``micro_batch_size``, ``precision``) against the
@@ -49,7 +49,8 @@ warnings.filterwarnings("ignore", message=".*Gym has been unmaintained.*")
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import torch as th  # noqa: E402
-from timing import interleaved, median, silent  # noqa: E402
+
+from benchmarks.timing import interleaved, median, silent  # noqa: E402
 
 DEFAULT_OUTPUT_DIR = BENCHMARKS_DIR.parent / "docs" / "results"
 GROUPS = ("maxent_ppo", "impala", "dspg", "softql")
@@ -372,9 +373,9 @@ def env_step_times(
 
 
 def dspg_group(mode: str, repeats: int, device: str) -> list[dict[str, Any]]:
-    from dspg_step import BUFFER_FILL, HopperShapedEnv, PlainDSPG, fill_buffer
     from stable_baselines3 import SAC
 
+    from benchmarks.dspg_step import BUFFER_FILL, HopperShapedEnv, PlainDSPG, fill_buffer
     from sb3_maxent import DSPG
 
     hidden, batch_size, n_samples = (32, 16, 4) if mode == "tiny" else (512, 100, 64)  # the paper's size
@@ -409,9 +410,9 @@ def dspg_group(mode: str, repeats: int, device: str) -> list[dict[str, Any]]:
 
 def softql_group(mode: str, repeats: int, device: str) -> list[dict[str, Any]]:
     from gymnasium import spaces
-    from softql_step import SpacesOnlyEnv, fill_replay_buffer
     from stable_baselines3 import DQN, SAC
 
+    from benchmarks.softql_step import SpacesOnlyEnv, fill_replay_buffer
     from sb3_maxent import SoftQL
 
     n_transitions = 500 if mode == "tiny" else 2_000
@@ -533,7 +534,7 @@ def format_table(frame: pd.DataFrame) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
-        prog="python benchmarks/throughput.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python -m benchmarks.throughput", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     size = parser.add_mutually_exclusive_group()
     size.add_argument("--quick", action="store_true", help="smaller PPO rollouts, fewer repeats: under 2 minutes on 2 cores")
@@ -571,7 +572,7 @@ def main(argv: list[str] | None = None) -> None:
     csv_path, md_path = args.output_dir / f"{name}.csv", args.output_dir / f"{name}.md"
     frame.to_csv(csv_path, index=False)
     md_path.write_text(
-        f"`python benchmarks/throughput.py{''.join(' ' + arg for arg in (argv if argv is not None else sys.argv[1:]))}`: "
+        f"`python -m benchmarks.throughput{''.join(' ' + arg for arg in (argv if argv is not None else sys.argv[1:]))}`: "
         f"torch {th.__version__}, "
         f"{args.threads} thread(s), device {args.device}, median of {repeats} repeat(s), "
         f"{time.perf_counter() - start:.0f} s in all. Times in milliseconds per step; ratios to the SB3 baseline of the "

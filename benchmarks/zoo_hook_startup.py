@@ -12,10 +12,10 @@ the load of a shared machine affects both alike, and reports medians and their r
 
 Usage::
 
-    python benchmarks/zoo_hook_startup.py [--runs 40] [--zoo-runs 5]
+    python -m benchmarks.zoo_hook_startup [--runs 40] [--zoo-runs 5]
     # a regular install in another environment, e.g. a fresh venv with only the wheel installed:
     python -m venv --without-pip /tmp/venv && pip --python /tmp/venv/bin/python install --no-deps sb3_maxent-*.whl
-    python benchmarks/zoo_hook_startup.py --python /tmp/venv/bin/python --zoo-runs 0
+    python -m benchmarks.zoo_hook_startup --python /tmp/venv/bin/python --zoo-runs 0
 
 Byte-code caching matters: with ``PYTHONDONTWRITEBYTECODE=1`` an editable install recompiles the hook module at every
 start (about 1 ms more); pip byte-compiles it in regular installs.

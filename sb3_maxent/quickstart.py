@@ -50,7 +50,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         choices=tuple(CNN_PRECISIONS),
         default="float32",
         help="Arithmetic of the IMPALA CNN's convolutions (ImpalaCnnPolicy only): bfloat16 is about 2x faster on CPUs "
-        "with avx512_bf16",
+        "with avx512_bf16, and about 12x slower on CPUs without (emulated)",
     )
     parser.add_argument("--maxent-coef", type=float, default=None, help="Max-ent temperature beta (default: the entry's, 0.3)")
     parser.add_argument("--maxent-mode", choices=MAXENT_MODES, default="one_step", help="Max-ent mode (MaxEntPPO only)")

@@ -16,9 +16,9 @@ own code paths only:
 
 Usage::
 
-    python scripts/package_benchmark_agents.py                       # every agent whose runs are finished
-    python scripts/package_benchmark_agents.py maxent_ppo-procgen-fruitbot-v0
-    python scripts/package_benchmark_agents.py --push <organization>  # upload agents/* (needs a network and a token)
+    python -m scripts.package_benchmark_agents                       # every agent whose runs are finished
+    python -m scripts.package_benchmark_agents maxent_ppo-procgen-fruitbot-v0
+    python -m scripts.package_benchmark_agents --push <organization>  # upload agents/* (needs a network and a token)
 """
 
 import argparse
@@ -32,14 +32,12 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from scripts.train_hub_agents import package_log_folder, run_command
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 AGENTS_DIR = REPO_ROOT / "agents"
 RESULTS_DIR = REPO_ROOT / "docs" / "results"
 CHECKPOINT_DIR = REPO_ROOT / "runs" / "checkpoints"
-sys.path.insert(0, str(REPO_ROOT / "benchmarks"))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from train_hub_agents import package_log_folder, run_command  # noqa: E402
 
 
 @dataclass
@@ -88,7 +86,7 @@ def zoo_value(value: Any) -> Any:
 
 def zoo_entry(spec: BenchmarkAgent, comparison: Any) -> dict[str, Any]:
     """The RL Zoo entry of the benchmark agent: its exact settings, the env keys of the shipped entry."""
-    import learning
+    from benchmarks import learning
 
     agent = comparison.agents[spec.agent]
     shipped = learning.zoo_hyperparams(spec.algo, comparison.env_id)
@@ -159,7 +157,7 @@ Trained with sb3-maxent {sb3_maxent.__version__} (`{comparison.agents[spec.agent
 a clone of the sb3-maxent repository:
 
 ```bash
-python benchmarks/learning.py {spec.suite} --budget {spec.budget} --tasks {spec.task} --agents {spec.agent} --seeds {seed}
+python -m benchmarks.learning {spec.suite} --budget {spec.budget} --tasks {spec.task} --agents {spec.agent} --seeds {seed}
 ```
 
 `config.yml` holds the same settings as an RL Zoo entry (`python -m rl_zoo3.train --algo {spec.algo} --env
@@ -178,7 +176,7 @@ This repository was packaged by `scripts/package_benchmark_agents.py {repo_name}
 
 
 def package(repo_name: str) -> dict[str, Any]:
-    import learning
+    from benchmarks import learning
 
     spec = AGENTS[repo_name]
     comparison = next(c for c in learning.SUITES[spec.suite](spec.budget) if c.task == spec.task)

@@ -12,8 +12,8 @@ documented commands only:
 
 Usage (a few minutes on 2 CPU cores)::
 
-    python scripts/train_hub_agents.py            # every agent
-    python scripts/train_hub_agents.py dspg-Pendulum-v1
+    python -m scripts.train_hub_agents            # every agent
+    python -m scripts.train_hub_agents dspg-Pendulum-v1
 """
 
 import argparse

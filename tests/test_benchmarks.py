@@ -14,7 +14,6 @@ import pandas as pd
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-BENCHMARKS = REPO_ROOT / "benchmarks"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
@@ -23,7 +22,7 @@ def run_script(
 ) -> subprocess.CompletedProcess:
     env = dict(os.environ, OMP_NUM_THREADS="1", MPLBACKEND="Agg", **(env_vars or {}))
     result = subprocess.run(
-        [sys.executable, str(BENCHMARKS / script), *args],
+        [sys.executable, "-m", f"benchmarks.{script.removesuffix('.py')}", *args],
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -38,7 +37,7 @@ def run_script(
 @pytest.mark.parametrize("script", ["throughput.py", "learning.py"])
 def test_help(script: str) -> None:
     result = run_script(script, "--help", timeout=60)
-    assert "usage: python benchmarks/" + script in result.stdout
+    assert f"usage: python -m benchmarks.{script.removesuffix('.py')}" in result.stdout
     for option in ("--output-dir", "--threads"):
         assert option in result.stdout
     if script == "learning.py":
@@ -110,7 +109,7 @@ def test_learning_tiny(tmp_path: Path) -> None:
         assert (out / f"{name}.png").read_bytes()[:8] == PNG_SIGNATURE, name
     config = json.loads((out / "config.json").read_text())
     assert "MaxEntPPO-soft" in config["comparisons"]["maze"]["agents"]
-    assert config["commands"] == ["python benchmarks/learning.py " + " ".join([*args, "--output-dir", str(tmp_path)])]
+    assert config["commands"] == ["python -m benchmarks.learning " + " ".join([*args, "--output-dir", str(tmp_path)])]
 
     # A second call skips the finished runs and only redraws
     result = run_script("learning.py", *args, "--output-dir", str(tmp_path), "--plot-only")
@@ -158,9 +157,8 @@ def test_killed_run_resumes_where_it_stopped(tmp_path: Path, suite: str, task: s
 
 
 def test_summary_tables_steps_to_thresholds_and_peak_memory() -> None:
-    sys.path.insert(0, str(BENCHMARKS))
-    import plotting
-    from learning import Agent, Comparison
+    from benchmarks import plotting
+    from benchmarks.learning import Agent, Comparison
 
     agents = {name: Agent(name, "MlpPolicy", {}) for name in ("DSPG", "SAC")}
     thresholds = {"eval_return": (100.0, 500.0)}
@@ -209,8 +207,8 @@ def test_printed_commands_run_each_run_alone(tmp_path: Path) -> None:
     args = ["multimodal", "--budget", "tiny", "--tasks", "bandit", "--agents", "SAC", "DSPG", "--seeds", "0", "1"]
     args += ["--output-dir", str(tmp_path), "--checkpoint-dir", str(tmp_path / "checkpoints")]
     commands = run_script("learning.py", *args, "--print-commands").stdout.strip().splitlines()
-    assert len(commands) == 4 and all(command.startswith("python benchmarks/learning.py multimodal") for command in commands)
-    first = commands[0].split()[2:]  # (python benchmarks/learning.py ...)
+    assert len(commands) == 4 and all(command.startswith("python -m benchmarks.learning multimodal") for command in commands)
+    first = commands[0].split()[3:]  # (python -m benchmarks.learning ...)
     run_script("learning.py", *first)
     per_seed = tmp_path / "multimodal-tiny" / "per_seed"
     assert sorted(path.name for path in per_seed.glob("*__seed*.csv")) == [
@@ -223,9 +221,7 @@ def test_printed_commands_run_each_run_alone(tmp_path: Path) -> None:
 
 def test_maze_reference_is_the_exact_policys_episode_length() -> None:
     """The maze figures' reference line: the exact soft-optimal policy's mean episode length, which sampling agrees with."""
-    sys.path.insert(0, str(BENCHMARKS))
-    import learning
-    import learning_envs
+    from benchmarks import learning, learning_envs
 
     spec = learning_envs.MazeSpec()
     policy = spec.exact_policy(learning.MAZE_GAMMA, learning.MAZE_ENT_COEF)
@@ -272,3 +268,14 @@ def test_train_procgen_check(tmp_path: Path) -> None:
     assert set(table.precision) == {"bfloat16", "float32"}
     assert (tmp_path / "ppo_vs_train_procgen.png").read_bytes().startswith(PNG_SIGNATURE)
     assert "| 500k | bfloat16 | 1.00 (1) |" in (tmp_path / "ppo_vs_train_procgen.md").read_text()
+    # a stopped run without its curve: its values where it has them; a variant with a curve keeps the curve's
+    stopped = "# values of stopped runs\nsteps,variant,ours_train_return,ours_seeds\n250000,float16,-1.5,1\n"
+    stopped += "500000,float16,0.25,1\n500000,bfloat16,99.0,1\n"
+    (tmp_path / "stopped_runs.csv").write_text(stopped)
+    run_script("train_procgen_check.py", "--results-dir", str(tmp_path), "--partial")
+    table = pd.read_csv(tmp_path / "ppo_vs_train_procgen.csv").set_index(["precision", "steps"])
+    assert table.loc[("float16", 500_000)].ours_train_return == 0.25 and table.loc[("float16", 500_000)].ours_seeds == 1
+    assert table.loc[("float16", 1_000_000)].ours_seeds == 0
+    assert table.loc[("bfloat16", 500_000)].ours_train_return == pytest.approx(1.0)
+    text = (tmp_path / "ppo_vs_train_procgen.md").read_text()
+    assert "| 250k | float16 | -1.50 (1) |" in text and "| 300k | float16 |" not in text

@@ -213,7 +213,7 @@ def test_benchmark_agents_download_and_replay_to_their_card(tmp_path, name):
     stated = card["model-index"][0]["results"][0]["metrics"][0]["value"]
     assert stated == f"{results['mean_reward']:.2f} +/- {results['std_reward']:.2f}"
     assert re.search(
-        r"python benchmarks/learning\.py \w+ --budget \w+ --tasks \w+ --agents \S+ --seeds \d+",
+        r"python -m benchmarks\.learning \w+ --budget \w+ --tasks \w+ --agents \S+ --seeds \d+",
         (folder / "README.md").read_text(),
     )
 
@@ -236,10 +236,7 @@ def test_benchmark_agent_selection_names_the_seeds_without_a_model(tmp_path, mon
     package_benchmark_agents.best_run: the best last-quarter mean among the runs whose final model is kept; a
     finished run without its model is not chosen, and the card names it with its score (so "the best of N" is true).
     """
-    import sys
-
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
-    import package_benchmark_agents as packaging
+    from scripts import package_benchmark_agents as packaging
 
     per_seed = tmp_path / "results" / "mujoco-reduced" / "per_seed"
     per_seed.mkdir(parents=True)
