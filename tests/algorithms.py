@@ -130,6 +130,25 @@ def identity_env(action_space: str) -> gym.Env:
     }[action_space]()
 
 
+class MatrixActionEnv(gym.Env):
+    """A (2, 2) Box action (as SB3's test_spaces has): the reward is minus the squared distance to a fixed matrix."""
+
+    observation_space = spaces.Box(-1.0, 1.0, (1,), np.float32)
+    action_space = spaces.Box(-1.0, 1.0, (2, 2), np.float32)
+    target = np.array([[0.5, -0.5], [0.25, 0.0]], dtype=np.float32)
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[np.ndarray, dict]:
+        super().reset(seed=seed)
+        self._steps = 0
+        return np.zeros(1, np.float32), {}
+
+    def step(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict]:
+        assert action.shape == (2, 2), action.shape
+        self._steps += 1
+        reward = -float(np.square(action - self.target).sum())
+        return np.zeros(1, np.float32), reward, False, self._steps >= 10, {}
+
+
 def image_env(discrete: bool, n_channels: int = 3) -> gym.Env:
     """Random images (36x36, the smallest NatureCNN takes) with Discrete or Box actions."""
     return FakeImageEnv(screen_height=36, screen_width=36, n_channels=n_channels, discrete=discrete)

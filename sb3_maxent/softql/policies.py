@@ -384,9 +384,9 @@ class ContinuousSoftQLPolicy(BasePolicy):
         optimizer_class: type[th.optim.Optimizer] = th.optim.Adam,
         optimizer_kwargs: dict[str, Any] | None = None,
     ) -> None:
-        if not isinstance(action_space, spaces.Box) or len(action_space.shape) != 1:
+        if not isinstance(action_space, spaces.Box):
             raise ValueError(
-                f"{type(self).__name__} needs a flat Box action space, got {action_space}; "
+                f"{type(self).__name__} needs a Box action space, got {action_space}; "
                 "use DiscreteSoftQLPolicy (or the string alias, e.g. 'MlpPolicy') for Discrete actions"
             )
         if not isinstance(n_deterministic_candidates, int) or n_deterministic_candidates < 1:

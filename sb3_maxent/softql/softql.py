@@ -329,9 +329,8 @@ def _implementation_for(action_space: spaces.Space) -> _DiscreteSoftQL | _Contin
     if isinstance(action_space, spaces.Discrete):
         return _DiscreteSoftQL()
     if isinstance(action_space, spaces.Box):
-        # (SB3 itself refuses infinite bounds)
-        if len(action_space.shape) != 1:
-            raise AssertionError(f"SoftQL needs a flat (1-D) Box action space, got shape {action_space.shape}")
+        # any shape, as SB3's SAC: the networks and the replay buffer work on the flattened action, predict() gives it
+        # the space's shape back (SB3 itself refuses infinite bounds)
         return _ContinuousSoftQL()
     raise AssertionError(
         f"SoftQL supports Discrete and Box action spaces, got {action_space}. "
