@@ -173,7 +173,7 @@ def plot(reference: pd.DataFrame, ours: pd.DataFrame, stopped: pd.DataFrame, pat
                 linestyle=":",
                 marker="o",
                 markersize=3,
-                label=f"ours, {variant}, 1 seed, stopped at {steps_formatter(group.steps.max(), None)}",
+                label=f"ours, {variant}, {int(group.ours_seeds.max())} seed(s), stopped (values at the table's steps)",
             )
     ax.set_xlim(0, min(limit, 2.2e6))
     ax.xaxis.set_major_formatter(plt.FuncFormatter(steps_formatter))
