@@ -85,8 +85,8 @@ def comparison_table(
     reference: pd.DataFrame, ours: pd.DataFrame, stopped: pd.DataFrame, targets: tuple[int, ...]
 ) -> pd.DataFrame:
     """
-    One row per variant and step: our mean over seeds (from the curves, or for a variant without one from the stopped
-    runs' values), theirs (mean, min, max over the three runs).
+    One row per variant and step: our mean over seeds (from the curves, or from the stopped runs' values for the
+    variants in ``stopped``), theirs (mean, min, max over the three runs).
     """
     theirs = np.stack(
         [at_steps(reference.index.to_numpy(float), reference[run].to_numpy(float), targets) for run in reference]
@@ -104,12 +104,11 @@ def comparison_table(
             for values in (column[~np.isnan(column)] for column in per_seed.T)
         ]
     for variant, group in stopped.groupby("variant", sort=False):
-        if variant not in ours_at:
-            points = group.set_index("steps")
-            ours_at[variant] = [
-                (float(points.ours_train_return[step]), int(points.ours_seeds[step])) if step in points.index else (np.nan, 0)
-                for step in targets
-            ]
+        points = group.set_index("steps")
+        ours_at[variant] = [
+            (float(points.ours_train_return[step]), int(points.ours_seeds[step])) if step in points.index else (np.nan, 0)
+            for step in targets
+        ]
     rows = [
         dict(
             steps=step,
@@ -165,16 +164,15 @@ def plot(reference: pd.DataFrame, ours: pd.DataFrame, stopped: pd.DataFrame, pat
             )
         limit = max(limit, float(group.timesteps.max()))
     for variant, group in stopped.groupby("variant", sort=False):
-        if ("PPO+ent-" + variant) not in set(ours.agent):
-            ax.plot(
-                group.steps,
-                group.ours_train_return,
-                color=VARIANT_COLORS.get(variant),
-                linestyle=":",
-                marker="o",
-                markersize=3,
-                label=f"ours, {variant}, {int(group.ours_seeds.max())} seed(s), stopped (values at the table's steps)",
-            )
+        ax.plot(
+            group.steps,
+            group.ours_train_return,
+            color=VARIANT_COLORS.get(variant),
+            linestyle=":",
+            marker="o",
+            markersize=3,
+            label=f"ours, {variant}, {int(group.ours_seeds.max())} seed(s), stopped (values at the table's steps)",
+        )
     ax.set_xlim(0, min(limit, 2.2e6))
     ax.xaxis.set_major_formatter(plt.FuncFormatter(steps_formatter))
     ax.set_xlabel("environment steps")
@@ -197,9 +195,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR, help="the fruitbot-full results directory")
     args = parser.parse_args(argv)
     reference, ours = reference_runs(args.results_dir), our_runs(args.results_dir, args.partial)
-    stopped = stopped_runs(args.results_dir)
     if ours.empty:
         parser.error(f"no runs of {TASK} in {args.results_dir / 'per_seed'}" + ("" if args.partial else " (try --partial)"))
+    stopped = stopped_runs(args.results_dir)  # only the variants whose curves are not here: a curve supersedes them
+    stopped = stopped[~("PPO+ent-" + stopped.variant).isin(set(ours.agent))]
     table = comparison_table(reference, ours, stopped, CSV_STEPS)
     table.to_csv(args.results_dir / "ppo_vs_train_procgen.csv", index=False, float_format="%.4g")
     text = markdown(comparison_table(reference, ours, stopped, TABLE_STEPS))
