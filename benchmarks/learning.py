@@ -443,24 +443,20 @@ def fruitbot_comparisons(budget: str) -> list[Comparison]:
         # PPO2's value loss instead of SB3's (MaxEntPPO's value_clip_mode), then also Baselines' initialization of the
         # IMPALA trunk (ImpalaCnnPolicy's trunk_init): PPO2 as train-procgen ran it, up to the max-pools' padding and
         # the framework. In float32, which every CPU runs fast (bfloat16 only those with avx512_bf16 or AMX)
-        check["PPO+ent-float32-ppo2-value-loss"] = agent(
-            "PPO",
-            ppo_entry,
-            "PPO + entropy reg. 0.01, float32 trunk, PPO2's value loss",
-            ent_coef=0.01,
-            value_clip_mode="ppo2",
-            **fast_path_kwargs("float32"),
-        )
-        ppo2_kwargs = fast_path_kwargs("float32")
-        ppo2_kwargs["policy_kwargs"]["trunk_init"] = "glorot_uniform"
-        check["PPO+ent-float32-ppo2"] = agent(
-            "PPO",
-            ppo_entry,
-            "PPO + entropy reg. 0.01, float32 trunk, PPO2's value loss and initialization",
-            ent_coef=0.01,
-            value_clip_mode="ppo2",
-            **ppo2_kwargs,
-        )
+        for name, description, policy_kwargs in (
+            ("ppo2-value-loss", "PPO2's value loss", {}),
+            ("ppo2", "PPO2's value loss and initialization", dict(trunk_init="glorot_uniform")),
+        ):
+            kwargs = fast_path_kwargs("float32")
+            kwargs["policy_kwargs"] |= policy_kwargs
+            check[f"PPO+ent-float32-{name}"] = agent(
+                "PPO",
+                ppo_entry,
+                f"PPO + entropy reg. 0.01, float32 trunk, {description}",
+                ent_coef=0.01,
+                value_clip_mode="ppo2",
+                **kwargs,
+            )
     return [
         Comparison(
             "fruitbot",
