@@ -440,12 +440,13 @@ def fruitbot_comparisons(budget: str) -> list[Comparison]:
         for precision in (CNN_PRECISIONS_MEASURED if budget == "full" else CNN_PRECISIONS_MEASURED[:1])
     }
     if budget == "full":
-        # PPO2's value loss instead of SB3's (MaxEntPPO's value_clip_mode), then also Baselines' initialization of the
-        # IMPALA trunk (ImpalaCnnPolicy's trunk_init): PPO2 as train-procgen ran it, up to the max-pools' padding and
+        # PPO2's value loss instead of SB3's (MaxEntPPO's value_clip_mode), Baselines' initialization of the IMPALA
+        # trunk (ImpalaCnnPolicy's trunk_init), and both: PPO2 as train-procgen ran it, up to the max-pools' padding and
         # the framework. In float32, which every CPU runs fast (bfloat16 only those with avx512_bf16 or AMX)
-        for name, description, policy_kwargs in (
-            ("ppo2-value-loss", "PPO2's value loss", {}),
-            ("ppo2", "PPO2's value loss and initialization", dict(trunk_init="glorot_uniform")),
+        for name, description, value_clip_mode, policy_kwargs in (
+            ("ppo2-value-loss", "PPO2's value loss", "ppo2", {}),
+            ("baselines-init", "Baselines' initialization", "sb3", dict(trunk_init="glorot_uniform")),
+            ("ppo2", "PPO2's value loss and initialization", "ppo2", dict(trunk_init="glorot_uniform")),
         ):
             kwargs = fast_path_kwargs("float32")
             kwargs["policy_kwargs"] |= policy_kwargs
@@ -454,7 +455,7 @@ def fruitbot_comparisons(budget: str) -> list[Comparison]:
                 ppo_entry,
                 f"PPO + entropy reg. 0.01, float32 trunk, {description}",
                 ent_coef=0.01,
-                value_clip_mode="ppo2",
+                value_clip_mode=value_clip_mode,
                 **kwargs,
             )
     return [
