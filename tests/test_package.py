@@ -8,6 +8,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from zoo_helpers import assert_no_gym_banner
 
 import sb3_maxent
 
@@ -80,6 +81,7 @@ def test_quickstart_command_runs(tmp_path):
         timeout=600,
     )
     assert result.returncode == 0, result.stderr[-3000:]
+    assert_no_gym_banner(result.stdout + result.stderr, result.args)
     assert "test return  (levels 500-999, unseen)" in result.stdout
     results = json.loads((tmp_path / "results.json").read_text())
     assert results["test_levels"] == [500, 1000]
@@ -113,3 +115,21 @@ def test_quickstart_rejects_bad_arguments(arguments, message):
     )
     assert result.returncode == 2
     assert message in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["-c", "import sb3_maxent, procgen"],
+        ["-m", "sb3_maxent.quickstart", "--help"],
+        ["-m", "sb3_maxent.train", "--help"],
+        ["-m", "rl_zoo3.train", "--help"],
+        ["-m", "benchmarks.learning", "--help"],
+    ],
+)
+def test_documented_commands_print_no_gym_banner(args):
+    """procgen-mirror pulls the unmaintained gym, whose import prints a banner unless gym-notices is below 0.1."""
+    pytest.importorskip("procgen")
+    result = subprocess.run([sys.executable, *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert_no_gym_banner(result.stdout + result.stderr, args)

@@ -32,6 +32,16 @@ needs_requests = pytest.mark.skipif(
 )
 
 
+# The first line of the banner that `import gym` prints from gym-notices 0.1 on (procgen-mirror pulls gym; the
+# `[procgen]` extra pins gym-notices below 0.1, which has no notice for gym 0.26)
+GYM_BANNER = "Gym has been unmaintained"
+
+
+def assert_no_gym_banner(output: str, args: list[str]) -> None:
+    """A documented command prints no gym deprecation banner (on stdout or stderr)."""
+    assert GYM_BANNER not in output, f"`python {' '.join(args)}` printed gym's deprecation banner:\n{output[:2000]}"
+
+
 def run(
     args: list[str],
     cwd: Path,
@@ -56,6 +66,7 @@ def run(
     )
     if check and result.returncode != 0:
         pytest.fail(f"`python {' '.join(args)}` failed with exit code {result.returncode}:\n{result.stdout[-6000:]}")
+    assert_no_gym_banner(result.stdout, args)
     return result
 
 
@@ -86,5 +97,6 @@ def run_parallel(
     results = []
     for args, process in zip(commands, processes, strict=True):
         stdout, _ = process.communicate(timeout=timeout)
+        assert_no_gym_banner(stdout, args)
         results.append(subprocess.CompletedProcess([sys.executable, *args], process.returncode, stdout))
     return results
