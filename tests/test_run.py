@@ -73,12 +73,13 @@ class UnboundedBoxEnv(gym.Env):
 @pytest.mark.parametrize(
     "algorithm, make_env, message",
     [
-        (DSPG, lambda: IdentityEnv(dim=3), "only supports"),
-        (DSPG, lambda: IdentityEnvMultiDiscrete(2), None),
-        (DSPG, lambda: IdentityEnvMultiBinary(2), None),
+        # the message names the algorithms of the package that take the space
+        (DSPG, lambda: IdentityEnv(dim=3), "SoftQL: Discrete and Box"),
+        (DSPG, lambda: IdentityEnvMultiDiscrete(2), "MaxEntPPO: Box, Discrete, MultiDiscrete and MultiBinary"),
+        (DSPG, lambda: IdentityEnvMultiBinary(2), "MaxEntPPO: Box, Discrete, MultiDiscrete and MultiBinary"),
         (DSPG, UnboundedBoxEnv, "finite"),
-        (SoftQL, lambda: IdentityEnvMultiDiscrete(2), "Discrete and Box"),
-        (SoftQL, lambda: IdentityEnvMultiBinary(2), "Discrete and Box"),
+        (SoftQL, lambda: IdentityEnvMultiDiscrete(2), "MaxEntPPO: Box, Discrete, MultiDiscrete and MultiBinary"),
+        (SoftQL, lambda: IdentityEnvMultiBinary(2), "DSPG: Box"),
         (SoftQL, UnboundedBoxEnv, "finite"),
     ],
     ids=lambda value: value.__name__ if isinstance(value, type) else None,

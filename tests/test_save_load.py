@@ -5,7 +5,9 @@ buffer come back, the loaded model predicts the same actions, and its next updat
 
 import copy
 import math
+import warnings
 
+import gymnasium as gym
 import numpy as np
 import pytest
 import torch as th
@@ -180,6 +182,28 @@ def test_a_file_of_another_algorithm_is_named(tmp_path):
     for algorithm, name in ((MaxEntPPO, "dspg"), (DSPG, "maxent_ppo"), (SoftQL, "maxent_ppo"), (SoftQL, "dspg")):
         with pytest.raises(ValueError, match=f"the policy of another algorithm: {algorithm.__name__} can load only"):
             algorithm.load(tmp_path / name)
-    # SB3's PPO files load into MaxEntPPO (a subclass of PPO), and each class still loads its own
-    assert MaxEntPPO.load(tmp_path / "ppo.zip").policy is not None
+    # each class still loads its own
     assert DSPG.load(tmp_path / "dspg").policy is not None
+    assert MaxEntPPO.load(tmp_path / "maxent_ppo").maxent_coef(1.0) == pytest.approx(0.3)
+
+
+def test_a_ppo_file_loads_as_that_ppo(tmp_path):
+    """SB3's PPO files load into MaxEntPPO with maxent_coef=0 (where it is exactly PPO), with a warning; A2C's do not."""
+    from stable_baselines3 import A2C, PPO
+
+    kwargs = dict(n_steps=64, batch_size=32, n_epochs=2, policy_kwargs=dict(net_arch=[8]), seed=0)
+    PPO("MlpPolicy", "CartPole-v1", **kwargs).learn(64).save(tmp_path / "ppo")
+    A2C("MlpPolicy", "CartPole-v1", n_steps=8, policy_kwargs=dict(net_arch=[8])).save(tmp_path / "a2c")
+    with pytest.warns(UserWarning, match=r"saved by SB3's PPO: loaded with maxent_coef=0\.0"):
+        loaded = MaxEntPPO.load(tmp_path / "ppo", env=gym.make("CartPole-v1"))
+    assert loaded.maxent_coef(1.0) == 0.0
+    reference = PPO.load(tmp_path / "ppo", env=gym.make("CartPole-v1"))
+    for model in (loaded, reference):  # trained on, both make the same update
+        model.set_random_seed(1)
+        model.learn(64, reset_num_timesteps=False)
+    assert_same(loaded.policy.state_dict(), reference.policy.state_dict())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a coefficient given to load is used, without a warning
+        assert MaxEntPPO.load(tmp_path / "ppo", maxent_coef=0.3).maxent_coef(1.0) == pytest.approx(0.3)
+    with pytest.raises(ValueError, match="saved by neither MaxEntPPO nor PPO"):
+        MaxEntPPO.load(tmp_path / "a2c")

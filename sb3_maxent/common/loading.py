@@ -11,21 +11,25 @@ from typing import Any, ClassVar
 from stable_baselines3.common.save_util import json_to_data
 
 
-def saved_policy_class(path: Any) -> type | None:
-    """The policy class recorded in a file saved by ``model.save()`` (``None`` if it cannot be read)."""
+def saved_data(path: Any) -> dict[str, Any] | None:
+    """The attributes recorded in a file saved by ``model.save()`` (``None`` if it cannot be read: a buffer, ...)."""
     if not isinstance(path, (str, os.PathLike)):
         return None
-    candidates = [Path(path), Path(f"{path}.zip")]
-    for candidate in candidates:
+    for candidate in (Path(path), Path(f"{path}.zip")):
         if candidate.is_file():
             try:
                 with zipfile.ZipFile(candidate) as archive:
                     data = json_to_data(archive.read("data").decode())
             except (KeyError, ValueError, zipfile.BadZipFile):
                 return None
-            policy_class = data.get("policy_class")
-            return policy_class if isinstance(policy_class, type) else None
+            return data if isinstance(data, dict) else None
     return None
+
+
+def saved_policy_class(path: Any) -> type | None:
+    """The policy class recorded in a file saved by ``model.save()`` (``None`` if it cannot be read)."""
+    policy_class = (saved_data(path) or {}).get("policy_class")
+    return policy_class if isinstance(policy_class, type) else None
 
 
 class ExplainedLoad:

@@ -116,3 +116,23 @@ def check_learning_rate(name: str, value: Any) -> None:
     """
     if not callable(value):
         check_float(name, value, 0.0)
+
+
+# The action spaces each algorithm of the package trains on, to point a user to the one that takes a space
+ACTION_SPACES_OF_ALGORITHMS = {
+    "MaxEntPPO": "Box, Discrete, MultiDiscrete and MultiBinary",
+    "DSPG": "Box",
+    "SoftQL": "Discrete and Box",
+}
+
+
+def unsupported_action_space(algorithm: str, action_space: Any) -> AssertionError:
+    """
+    The error for an action space ``algorithm`` does not train on: an ``AssertionError`` as SB3 raises, which names the
+    spaces of every algorithm of the package (so that a user sees which one takes this space).
+    """
+    others = "; ".join(f"{name}: {kinds}" for name, kinds in ACTION_SPACES_OF_ALGORITHMS.items() if name != algorithm)
+    return AssertionError(
+        f"{algorithm} supports {ACTION_SPACES_OF_ALGORITHMS[algorithm]} action spaces, got {action_space}. "
+        f"The package's algorithms take these action spaces: {others}."
+    )

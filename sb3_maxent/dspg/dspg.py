@@ -36,6 +36,7 @@ from sb3_maxent.common.validation import (
     check_learning_rate,
     check_net_arch,
     integer_argument,
+    unsupported_action_space,
 )
 from sb3_maxent.dspg.policies import CnnPolicy, DSPGActor, DSPGCritic, DSPGPolicy, MlpPolicy, MultiInputPolicy
 
@@ -199,7 +200,7 @@ class DSPG(ExplainedLoad, OffPolicyAlgorithm):
             device=device,
             seed=seed,
             sde_support=False,
-            supported_action_spaces=(spaces.Box,),
+            supported_action_spaces=None,  # checked below with an error that names the algorithms for the others
             support_multi_env=True,
         )
 
@@ -212,6 +213,9 @@ class DSPG(ExplainedLoad, OffPolicyAlgorithm):
         # Entropy coefficient / temperature alpha (the inverse of the paper's reward scale)
         self.ent_coef = ent_coef
         self.ent_coef_optimizer: th.optim.Adam | None = None
+        # (SB3's load() builds the model without an env, from a file whose action space was checked when it was made)
+        if self.env is not None and not isinstance(self.action_space, spaces.Box):
+            raise unsupported_action_space("DSPG", self.action_space)
 
         if _init_setup_model:
             self._setup_model()

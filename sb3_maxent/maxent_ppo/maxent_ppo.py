@@ -1,4 +1,5 @@
 import math
+import warnings
 from collections.abc import Iterator
 from typing import Any, ClassVar, TypeVar
 
@@ -14,7 +15,7 @@ from stable_baselines3.common.utils import FloatSchedule, explained_variance
 from stable_baselines3.common.vec_env import VecEnv
 from torch.nn import functional as F
 
-from sb3_maxent.common.loading import ExplainedLoad
+from sb3_maxent.common.loading import ExplainedLoad, saved_data
 from sb3_maxent.common.nonfinite import NONFINITE_HINT, NonFiniteError, check_finite, host_values
 from sb3_maxent.common.validation import check_float, check_int, check_learning_rate, check_net_arch
 from sb3_maxent.maxent_ppo.buffers import SoftReturnDictRolloutBuffer, SoftReturnRolloutBuffer
@@ -526,6 +527,34 @@ class MaxEntPPO(ExplainedLoad, PPO):
         self.logger.record("train/advantage_std", advantage_std)
         self.logger.record("train/maxent_bonus", bonus)
         self.logger.record("train/maxent_share", share_bonus / (share_bonus + task) if bonus != 0.0 else 0.0)
+
+    @classmethod
+    def load(cls, path: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        """
+        SB3's ``load``. A file saved by SB3's ``PPO`` (PPO's attributes, no ``maxent_coef``) loads as the PPO that was
+        saved: with ``maxent_coef=0``, where MaxEntPPO is exactly PPO, and a warning that says so; pass
+        ``maxent_coef=...`` to ``load`` to train it on with the max-ent objective. A file of another on-policy
+        algorithm (A2C: no ``clip_range``) is refused, as are other algorithms' policies (``ExplainedLoad``).
+        """
+        data = saved_data(path) or {}
+        policy_class = data.get("policy_class")
+        if (
+            isinstance(policy_class, type)
+            and issubclass(policy_class, cls.saved_policy_classes())
+            and "maxent_coef" not in data
+        ):
+            if "clip_range" not in data:
+                raise ValueError(
+                    f"{path} was saved by neither MaxEntPPO nor PPO (it has no clip_range: an A2C file?): MaxEntPPO "
+                    "can load only those (load it with the algorithm that saved it)"
+                )
+            if "maxent_coef" not in kwargs:
+                warnings.warn(
+                    f"{path} was saved by SB3's PPO: loaded with maxent_coef=0.0, where MaxEntPPO is exactly that PPO. "
+                    "Pass maxent_coef=... to MaxEntPPO.load to train it on with the max-ent objective."
+                )
+                kwargs["maxent_coef"] = 0.0
+        return super().load(path, *args, **kwargs)
 
     def learn(
         self: SelfMaxEntPPO,

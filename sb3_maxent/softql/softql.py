@@ -27,6 +27,7 @@ from sb3_maxent.common.validation import (
     check_learning_rate,
     check_net_arch,
     integer_argument,
+    unsupported_action_space,
 )
 from sb3_maxent.softql.policies import (
     ContinuousCnnPolicy,
@@ -332,10 +333,7 @@ def _implementation_for(action_space: spaces.Space) -> _DiscreteSoftQL | _Contin
         # any shape, as SB3's SAC: the networks and the replay buffer work on the flattened action, predict() gives it
         # the space's shape back (SB3 itself refuses infinite bounds)
         return _ContinuousSoftQL()
-    raise AssertionError(
-        f"SoftQL supports Discrete and Box action spaces, got {action_space}. "
-        "For MultiDiscrete or MultiBinary actions, flatten them into one Discrete space with a wrapper."
-    )
+    raise unsupported_action_space("SoftQL", action_space)
 
 
 class SoftQL(ExplainedLoad, OffPolicyAlgorithm):
