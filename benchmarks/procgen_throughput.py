@@ -57,7 +57,7 @@ def main() -> None:
 
     vec_env = ProcgenVecEnv(args.game, n_envs=args.n_envs, seed=0, **options)
     vec_env.reset()
-    monitored_env = make_procgen_vec_env(args.game, n_envs=args.n_envs, num_levels=0, seed=0, **options)
+    monitored_env = make_procgen_vec_env(args.game, n_envs=args.n_envs, seed=0, **options)
     monitored_env.reset()
     dummy_env = make_vec_env(f"procgen/{args.game}-v0", n_envs=args.n_envs, seed=0, env_kwargs=options)
     dummy_env.reset()

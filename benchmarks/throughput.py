@@ -156,7 +156,9 @@ def maxent_ppo_group(mode: str, repeats: int, device: str) -> list[dict[str, Any
         cases.append(
             (
                 f"FruitBot, IMPALA CNN, {n_envs} envs x {n_steps} steps, 8 minibatches, 3 epochs",
-                lambda: make_procgen_vec_env("fruitbot", n_envs=n_envs, num_levels=500, seed=0, num_threads=1),
+                lambda: make_procgen_vec_env(
+                    "fruitbot", n_envs=n_envs, distribution_mode="easy", num_levels=500, seed=0, num_threads=1
+                ),
                 ImpalaCnnPolicy,
                 dict(n_steps=n_steps, batch_size=n_envs * n_steps // 8, n_epochs=3, learning_rate=5e-4, gamma=0.999),
                 1,
@@ -253,7 +255,7 @@ def impala_group(mode: str, repeats: int, device: str) -> list[dict[str, Any]]:
     batch_sizes = (64,) if tiny else (2048, 256) if mode == "quick" else (2048, 1024, 256)
     variants = dict(list(IMPALA_VARIANTS.items())[:3]) if tiny else IMPALA_VARIANTS
     n_envs = 4 if tiny else 64
-    env = make_procgen_vec_env("fruitbot", n_envs=n_envs, num_levels=200, seed=0, num_threads=1)
+    env = make_procgen_vec_env("fruitbot", n_envs=n_envs, distribution_mode="easy", num_levels=200, seed=0, num_threads=1)
 
     def make(channels_last: bool, precision: str, micro_batch_size: int | None, batch_size: int, n_steps: int) -> Any:
         th.manual_seed(0)

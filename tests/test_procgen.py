@@ -197,7 +197,7 @@ def test_make_vec_env_does_not_render_hires():
 
 def test_vec_env_steps_and_episode_statistics():
     n_envs = 8
-    venv = make_procgen_vec_env("fruitbot", n_envs=n_envs, num_levels=0, seed=0)
+    venv = make_procgen_vec_env("fruitbot", n_envs=n_envs, distribution_mode="easy", seed=0)
     assert isinstance(venv, VecMonitor) and isinstance(venv.venv, ProcgenVecEnv)
     assert venv.game == "fruitbot" and venv.distribution_mode == "easy"  # (VecMonitor forwards attributes)
     obs = venv.reset()
@@ -392,8 +392,8 @@ def test_level_split_errors(kwargs, match):
 
 
 def test_make_procgen_vec_env_splits():
-    train_env = make_procgen_vec_env("fruitbot", n_envs=4, num_levels=20, split="train", seed=0)
-    test_env = make_procgen_vec_env("fruitbot", n_envs=4, num_levels=20, split="test", seed=0)
+    train_env = make_procgen_vec_env("fruitbot", n_envs=4, distribution_mode="easy", num_levels=20, split="train", seed=0)
+    test_env = make_procgen_vec_env("fruitbot", n_envs=4, distribution_mode="easy", num_levels=20, split="test", seed=0)
     assert (train_env.start_level, train_env.num_levels, train_env.distribution_mode) == (0, 20, "easy")
     assert (test_env.start_level, test_env.num_levels) == (500, 500)
     for venv, low, high in ((train_env, 0, 20), (test_env, 500, 1000)):
@@ -410,6 +410,24 @@ def test_make_procgen_vec_env_splits():
         make_procgen_vec_env("fruitbot", n_envs=1, num_levels=1000, split="train")
     with pytest.raises(ValueError, match="Unknown split"):
         make_procgen_vec_env("fruitbot", n_envs=1, split="validation")
+
+
+def test_the_entry_points_default_to_procgens_own_settings():
+    """gym.make, ProcgenVecEnv and make_procgen_vec_env: one rule, Procgen's defaults (hard mode, every level)."""
+    gym_env = gym.make("procgen/fruitbot-v0")
+    vec_env = ProcgenVecEnv("fruitbot", n_envs=1)
+    monitored = make_procgen_vec_env("fruitbot", n_envs=1)
+    try:
+        # the game's settings (procgen's worker threads differ: one env needs none, a vectorized env uses 4)
+        kwargs = [
+            {key: value for key, value in env._gym3_kwargs.items() if key != "num_threads"}
+            for env in (gym_env.unwrapped, vec_env, monitored.venv)
+        ]
+        assert kwargs[0] == kwargs[1] == kwargs[2]
+        assert (kwargs[0]["distribution_mode"], kwargs[0]["num_levels"], kwargs[0]["start_level"]) == ("hard", 0, 0)
+    finally:
+        for env in (gym_env, vec_env, monitored):
+            env.close()
 
 
 # ------------------------------------------------------------------------------------------------------- bad input

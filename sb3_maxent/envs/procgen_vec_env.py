@@ -277,8 +277,8 @@ class ProcgenVecEnv(VecEnv):
 def make_procgen_vec_env(
     game: str = "fruitbot",
     n_envs: int = 64,
-    distribution_mode: str = "easy",
-    num_levels: int = 500,
+    distribution_mode: str = "hard",
+    num_levels: int = 0,
     start_level: int = 0,
     split: Literal["train", "test"] | None = None,
     num_test_levels: int = 500,
@@ -288,12 +288,16 @@ def make_procgen_vec_env(
     **kwargs: Any,
 ) -> VecMonitor:
     """
-    A :class:`ProcgenVecEnv` with the settings of the on-policy max-ent paper (FruitBot, easy mode, 500 training
-    levels, 64 envs), and its train/test level split: the same arguments with ``split="train"`` and
-    ``split="test"`` give the training env on levels ``[start_level, start_level + num_levels)`` and the
-    evaluation env on the unseen levels ``[test_start_level, test_start_level + num_test_levels)`` (500-999 by
-    default). Both check that the two ranges are finite and disjoint; ``split=None`` uses exactly
-    ``num_levels`` and ``start_level`` (0 levels: unbounded) with no check.
+    A :class:`ProcgenVecEnv` in SB3's ``VecMonitor``, and its train/test level split: the same arguments with
+    ``split="train"`` and ``split="test"`` give the training env on levels ``[start_level, start_level + num_levels)``
+    and the evaluation env on the unseen levels ``[test_start_level, test_start_level + num_test_levels)`` (500-999
+    by default). Both check that the two ranges are finite and disjoint; ``split=None`` uses exactly ``num_levels``
+    and ``start_level`` (0 levels: unbounded) with no check.
+
+    The game's settings default to Procgen's own, as for ``gym.make("procgen/<game>-v0")`` and
+    :class:`ProcgenVecEnv`: hard mode, every level. The on-policy max-ent paper's FruitBot setting is
+    ``distribution_mode="easy", num_levels=500`` with 64 envs (the shipped ``procgen/fruitbot-v0`` entries'
+    ``env_kwargs``); a split needs a finite ``num_levels``.
 
     As SB3's ``make_vec_env`` wraps each env in ``Monitor``, the result is wrapped in SB3's ``VecMonitor``: episode
     returns and lengths in ``info["episode"]``, for SB3's logger and ``evaluate_policy``. Its attributes
@@ -301,8 +305,8 @@ def make_procgen_vec_env(
 
     :param game: One of :data:`~sb3_maxent.envs.PROCGEN_GAMES`
     :param n_envs: Number of copies of the game
-    :param distribution_mode: Procgen's distribution mode (``"easy"`` as in the paper)
-    :param num_levels: Number of training levels
+    :param distribution_mode: Procgen's distribution mode (Procgen's default ``"hard"``; the paper's ``"easy"``)
+    :param num_levels: Number of (training) levels; 0 (Procgen's default) means unbounded, which no split takes
     :param start_level: First training level
     :param split: ``"train"``, ``"test"`` or ``None``
     :param num_test_levels: Number of test levels
