@@ -32,6 +32,13 @@ def _card_metadata(readme: str) -> dict:
     return yaml.safe_load(front_matter.group(1))
 
 
+def assert_card_commands_work_here(card: str) -> None:
+    """A card of ours installs sb3-maxent (not bare rl_zoo3) and its enjoy commands run without a display."""
+    assert 'pip install "sb3-maxent[zoo]"' in card and "pip install rl_zoo3" not in card
+    enjoy_commands = re.findall(r"^python -m rl_zoo3\.enjoy .*$", card, re.MULTILINE)
+    assert enjoy_commands and all(command.endswith(" --no-render") for command in enjoy_commands), enjoy_commands
+
+
 def test_shipped_agents_are_complete_hub_repositories():
     agents = shipped_agents()
     assert {"maxent_ppo-CartPole-v1", "dspg-Pendulum-v1", "softql-CartPole-v1"} <= set(agents)
@@ -54,6 +61,7 @@ def test_shipped_agents_are_complete_hub_repositories():
         stated = model_index["results"][0]["metrics"][0]["value"]
         assert stated == f"{results['mean_reward']:.2f} +/- {results['std_reward']:.2f}"
         assert "sb3-maxent" in metadata["tags"]
+        assert_card_commands_work_here((folder / "README.md").read_text())
         with zipfile.ZipFile(folder / f"{name}.zip") as archive:
             assert {"data", "policy.pth"} <= set(archive.namelist())
     assert total_size < 600_000
@@ -174,6 +182,7 @@ def test_load_from_hub_enjoy_and_push_to_hub_commands(tmp_path):
     assert metadata["model-index"][0]["name"] == "MaxEntPPO"
     assert metadata["model-index"][0]["results"][0]["metrics"][0]["value"].startswith("500.00 +/- 0.00")
     assert "--algo maxent_ppo --env CartPole-v1" in (repo / "README.md").read_text()
+    assert_card_commands_work_here((repo / "README.md").read_text())
     assert {f"{name}.zip", "config.yml", "args.yml", "env_kwargs.yml", "train_eval_metrics.zip", "results.json"} <= {
         path.name for path in repo.iterdir()
     }

@@ -41,7 +41,10 @@ PROCGEN_N_ACTIONS = 15
 # Procgen passes level numbers to C++ as 32-bit signed integers
 _MAX_LEVEL = 2**31 - 1
 
-PROCGEN_INSTALL_HINT = 'Procgen is not installed: run `pip install "sb3-maxent[procgen]"` (it installs procgen-mirror).'
+PROCGEN_INSTALL_HINT = (
+    'Procgen is not installed: run `pip install "sb3-maxent[procgen]"` (in a clone of the repository: '
+    '`pip install ".[procgen]"`); it installs procgen-mirror.'
+)
 
 
 def import_procgen_gym3_env() -> type:

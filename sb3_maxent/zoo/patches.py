@@ -17,12 +17,21 @@ condition under which it applies, so that it can be dropped once upstream is fix
    (reported there). Fix: the old name is added back, returning the old dict (tagged ``sb3-maxent`` for our
    algorithms). Applies when the module has ``_generate_metadata`` and no ``generate_metadata``.
 
+3. rl_zoo3 <= 2.9.2: the model card of ``python -m rl_zoo3.push_to_hub`` tells a reader to ``pip install rl_zoo3``,
+   which does not know an algorithm registered by a plugin (``--algo maxent_ppo`` fails there), and to run
+   ``rl_zoo3.enjoy`` without ``--no-render``, which fails on a machine without a display (Qt's "xcb"). Upstream:
+   ``generate_model_card`` in ``rl_zoo3/push_to_hub.py``. Fix: for our algorithms the card's install command is
+   ``pip install "sb3-maxent[zoo]"`` and its ``enjoy`` commands end with ``--no-render`` (``sb3_maxent_model_card``).
+   The command runs as ``__main__``, so the card is rewritten where the zoo writes its metadata into it
+   (``huggingface_hub.repocard.metadata_save``, which it imports). Applies to the cards of our algorithms only.
+
 (``rl_zoo3.load_from_hub`` also imports ``requests``, which rl_zoo3 does not declare: ``sb3-maxent[zoo]`` installs it.)
 """
 
 import functools
 import importlib.metadata
 import re
+from pathlib import Path
 from typing import Any
 
 from _sb3_maxent_post_import import when_imported
@@ -89,6 +98,47 @@ def _add_generate_metadata(push_to_hub_module: Any) -> None:
     push_to_hub_module.generate_metadata = generate_metadata
 
 
+#: What a card of one of our algorithms says to install (sb3-maxent is not on PyPI yet: from a clone, ``.[zoo]``)
+CARD_INSTALL = (
+    "Install sb3-maxent with RL Zoo (sb3-maxent registers the algorithm with the zoo):\n"
+    "```bash\n"
+    'pip install "sb3-maxent[zoo]"   # from a clone of the sb3-maxent repository: pip install ".[zoo]"\n'
+    "```"
+)
+
+
+def sb3_maxent_model_card(card: str) -> str:
+    """
+    The zoo's model card with sb3-maxent's install command instead of ``pip install rl_zoo3`` and ``--no-render`` at
+    the end of its ``enjoy`` commands (they run on a machine without a display; drop it to watch in a window).
+    Idempotent: a card already rewritten is returned unchanged.
+    """
+    card = card.replace("Install the RL Zoo (with SB3 and SB3-Contrib):\n```bash\npip install rl_zoo3\n```", CARD_INSTALL)
+    card = card.replace(
+        "If you installed the RL Zoo3 via pip (`pip install rl_zoo3`)",
+        'With sb3-maxent installed (`pip install "sb3-maxent[zoo]"`)',
+    )
+    return re.sub(r"^(python -m rl_zoo3\.enjoy .*?) *-f logs/$", r"\1 -f logs/ --no-render", card, flags=re.MULTILINE)
+
+
+def _wrap_metadata_save(repocard_module: Any) -> None:
+    original = repocard_module.metadata_save
+    if getattr(original, "_sb3_maxent_wrapped", False):
+        return
+
+    @functools.wraps(original)
+    def metadata_save(local_path: Any, data: dict[str, Any]) -> Any:
+        result = original(local_path, data)
+        model_index = data.get("model-index") or [{}]
+        if model_index[0].get("name") in {algorithm.class_name for algorithm in ZOO_ALGORITHMS}:
+            path = Path(local_path)
+            path.write_text(sb3_maxent_model_card(path.read_text(encoding="utf-8")), encoding="utf-8")
+        return result
+
+    metadata_save._sb3_maxent_wrapped = True  # type: ignore[attr-defined]
+    repocard_module.metadata_save = metadata_save
+
+
 #: The fixes are for rl_zoo3 releases before this one (the next major release; setup.cfg's ceiling for rl_zoo3)
 RL_ZOO3_FIXED_BEFORE = (3, 0)
 
@@ -108,3 +158,4 @@ def install() -> None:
         return
     when_imported("huggingface_sb3", _wrap_load_from_hub)
     when_imported("huggingface_sb3.push_to_hub", _add_generate_metadata)
+    when_imported("huggingface_hub.repocard", _wrap_metadata_save)

@@ -179,7 +179,10 @@ def register(eager: bool = False) -> dict[str, type]:
     try:
         from rl_zoo3.utils import ALGOS
     except ImportError as error:
-        raise ImportError('RL Zoo is not installed: run `pip install "sb3-maxent[zoo]"`') from error
+        raise ImportError(
+            'RL Zoo is not installed: run `pip install "sb3-maxent[zoo]"` (in a clone of the repository: '
+            '`pip install ".[zoo]"`)'
+        ) from error
 
     for alias, algorithm in zoo_aliases().items():
         if alias in ALGOS and ALGOS[alias] is _registered.get(alias):
