@@ -195,9 +195,8 @@ BAD_ARGUMENTS = [
     (dict(policy_kwargs=dict(net_arch=[-3])), "net_arch", ALL),
     (dict(policy_kwargs=dict(net_arch=["a"])), "net_arch", ALL),
     (dict(policy_kwargs=dict(net_arch=dict(pi=[64], vf="64"))), "net_arch", ALL),
-    # with which learn() would not train (SB3 itself refuses a train_freq of 0 only once learn() collects, and takes
-    # gradient_steps=0, collecting without training)
-    (dict(gradient_steps=0), "never train", OFF),
+    # with which learn() would not train (SB3 itself refuses a train_freq of 0 only once learn() collects;
+    # gradient_steps=0, collecting without training, is SB3's and accepted: test_zero_gradient_steps_collects_only)
     (dict(gradient_steps=-3), "or -1", OFF),
     (dict(gradient_steps=1.5), "`gradient_steps` must be an integer", ["SoftQL-discrete"]),
     (dict(train_freq=0), "train_freq", OFF),
@@ -248,6 +247,18 @@ def test_bad_arguments_are_refused_at_construction(name, kwargs, message):
     algorithm = ALGORITHMS[name]
     with pytest.raises(ValueError, match=message):
         algorithm.algorithm("MlpPolicy", algorithm.env_id, **kwargs)
+
+
+@pytest.mark.parametrize("name", OFF)
+def test_zero_gradient_steps_collects_only(name):
+    """As in SB3, gradient_steps=0 collects transitions and never trains (SB3's test_offpolicy_collect_rollout_batch_norm)."""
+    algorithm = ALGORITHMS[name]
+    with pytest.warns(UserWarning, match="never train"):
+        model = algorithm.make(gradient_steps=0, learning_starts=10)
+    parameters = copy.deepcopy(model.policy.state_dict())
+    model.learn(50)
+    assert model.replay_buffer.size() == 50 and model._n_updates == 0
+    assert_same(parameters, model.policy.state_dict())
 
 
 def test_infinite_gradient_clipping_is_allowed():

@@ -285,13 +285,14 @@ def check_n_step_replay(
 
 def check_train_schedule(algorithm: str, train_freq: Any, gradient_steps: Any) -> None:
     """
-    Refuse, at construction, a ``train_freq`` or ``gradient_steps`` with which ``learn()`` would not train.
+    Refuse, at construction, a ``train_freq`` or ``gradient_steps`` that SB3 would misread or refuse only later.
 
     What SB3 refuses itself: a ``train_freq`` unit other than ``"step"`` and ``"episode"`` and a frequency that is not
     an ``int`` (``ValueError``, at construction), a frequency of 0 or less only once ``learn()`` collects
-    (``AssertionError``). It takes any integer ``gradient_steps``: 0 collects transitions and never trains, silently,
-    and every negative value means as many gradient steps as environment steps in the rollout (documented as -1).
-    Refused here as well: a frequency below 1, and a ``gradient_steps`` that is neither an integer >= 1 nor -1.
+    (``AssertionError``). It takes any integer ``gradient_steps``: 0 collects transitions and never trains (a use of
+    its own, e.g. filling the buffer or SB3's generic tests, so it is accepted here too, with a warning, since SB3 says
+    nothing), and every negative value means as many gradient steps as environment steps in the rollout (documented
+    as -1). Refused here as well: a frequency below 1, and a ``gradient_steps`` that is neither an integer >= 0 nor -1.
 
     :param algorithm: The algorithm's name, for the message
     :param train_freq: Its ``train_freq`` argument (an integer, or a tuple of frequency and unit)
@@ -304,11 +305,14 @@ def check_train_schedule(algorithm: str, train_freq: Any, gradient_steps: Any) -
             "never collect a step or an episode to train on"
         )
     is_integer = isinstance(gradient_steps, (int, np.integer)) and not isinstance(gradient_steps, (bool, np.bool_))
-    if not is_integer or (gradient_steps < 1 and gradient_steps != -1):
-        never = " (0: learn() would collect transitions and never train)" if is_integer and gradient_steps == 0 else ""
+    if not is_integer or (gradient_steps < 0 and gradient_steps != -1):
         raise ValueError(
-            f"{algorithm}: `gradient_steps` must be an integer >= 1, or -1 for as many gradient steps as environment "
-            f"steps in each rollout, got {gradient_steps!r}{never}"
+            f"{algorithm}: `gradient_steps` must be an integer >= 0, or -1 for as many gradient steps as environment "
+            f"steps in each rollout, got {gradient_steps!r}"
+        )
+    if gradient_steps == 0:
+        warnings.warn(
+            f"{algorithm}: gradient_steps=0: learn() will collect transitions and never train (as in SB3)", stacklevel=3
         )
 
 

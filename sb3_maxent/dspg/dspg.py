@@ -73,8 +73,8 @@ class DSPG(ExplainedLoad, OffPolicyAlgorithm):
         like ``(5, "step")`` or ``(2, "episode")``.
     :param gradient_steps: How many gradient steps to do after each rollout (see ``train_freq``);
         paper: 4 per environment step. Set to ``-1`` means to do as many gradient steps as steps done in the
-        environment during the rollout. 0 (with which ``learn()`` would never train) and other negative values are
-        refused, as is a ``train_freq`` below 1.
+        environment during the rollout. 0 collects transitions without training (as in SB3, with a warning); other
+        negative values are refused, as is a ``train_freq`` below 1.
     :param n_action_samples: number of actions M sampled per state, both for the critic target (from the target
         actor, eq. 15) and for the soft policy gradient (from the actor, eq. 17). Paper: 64.
     :param ent_coef: Entropy coefficient (temperature alpha). Paper: rewards scaled by 5, i.e. 0.2.

@@ -380,8 +380,8 @@ class SoftQL(ExplainedLoad, OffPolicyAlgorithm):
         like ``(5, "step")`` or ``(2, "episode")``.
     :param gradient_steps: How many gradient steps to do after each rollout (see ``train_freq``)
         Set to ``-1`` means to do as many gradient steps as steps done in the environment during the rollout.
-        0 (with which ``learn()`` would never train) and other negative values are refused, as is a ``train_freq``
-        below 1.
+        0 collects transitions without training (as in SB3, with a warning); other negative values are refused, as is
+        a ``train_freq`` below 1.
     :param replay_buffer_class: Replay buffer class to use (for instance ``HerReplayBuffer``).
         If ``None``, it will be automatically selected. ``Float32ReplayBuffer``, ``Float32DictReplayBuffer`` or
         ``Float32SoftNStepReplayBuffer`` (``sb3_maxent.common.buffers``) store float64 observations (MuJoCo's) as
